@@ -1,0 +1,39 @@
+"""Errors and warnings that reach the user as one line, never a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SymmetryStudioError(Exception):
+    """Base of every error the user can cause and fix; `str(err)` is the one-line message."""
+
+    exit_code = 1
+
+
+class InputError(SymmetryStudioError):
+    """Bad input (photo, plan, option): exit status 2, the message says what to do."""
+
+    exit_code = 2
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ModelFileError(SymmetryStudioError):
+    """The landmark model is missing or corrupt."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning attached to a result: a stable `code` and a readable `message`."""
+
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}

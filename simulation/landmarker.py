@@ -1,0 +1,136 @@
+"""The bundled MediaPipe Face Landmarker: checksum-verified, loaded once per process."""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelFileError
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "face_landmarker.task"
+MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+MODEL_ENV = "SYMMETRY_STUDIO_MODEL"
+
+_lock = threading.Lock()
+_instance: _Landmarker | None = None
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected face, in the pixels of the image it was found in."""
+
+    landmarks_px: np.ndarray  # (478, 3): x, y in pixels; z in pixels (MediaPipe depth x width)
+    blendshapes: dict[str, float]
+    transform: np.ndarray  # (4, 4) canonical-face-to-camera matrix from MediaPipe
+    box_area_px: float
+
+
+@contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Hide MediaPipe's native start-up log lines (they bypass Python's logging) from users."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def model_path() -> Path:
+    """The model file in use: `$SYMMETRY_STUDIO_MODEL` if set, else the bundled one."""
+    return Path(os.environ.get(MODEL_ENV) or MODEL_PATH)
+
+
+def verify_model(path: Path) -> bytes:
+    """Read the model file and check its sha256; raise a one-line error if missing or corrupt."""
+    if not path.is_file():
+        raise ModelFileError(
+            f"landmark model not found at {path}: reinstall symmetry-studio or point "
+            f"{MODEL_ENV} to face_landmarker.task (sha256 {MODEL_SHA256})"
+        )
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != MODEL_SHA256:
+        raise ModelFileError(
+            f"landmark model {path} is corrupt (sha256 {digest[:12]}…, expected {MODEL_SHA256}): "
+            "reinstall symmetry-studio"
+        )
+    return data
+
+
+class _Landmarker:
+    """MediaPipe's FaceLandmarker behind a lock: its graph is not safe to call from two threads."""
+
+    def __init__(self, model_bytes: bytes) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=model_bytes),
+            running_mode=vision.RunningMode.IMAGE,
+            num_faces=4,
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+            min_face_detection_confidence=0.5,
+            min_face_presence_confidence=0.5,
+        )
+        with _quiet_native_stderr():
+            self._impl = vision.FaceLandmarker.create_from_options(options)
+            self._impl.detect(mp_blank())
+        self._lock = threading.Lock()
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        import mediapipe as mp
+
+        h, w = rgb.shape[:2]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        with self._lock:
+            result = self._impl.detect(image)
+        faces = []
+        for i, lms in enumerate(result.face_landmarks):
+            pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lms], dtype=np.float64)
+            shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[i]}
+            transform = np.asarray(result.facial_transformation_matrixes[i], dtype=np.float64)
+            span = pts[:, :2].max(axis=0) - pts[:, :2].min(axis=0)
+            faces.append(Detection(pts, shapes, transform, float(span[0] * span[1])))
+        return faces
+
+    def release_at_exit(self) -> None:
+        """Silence MediaPipe's own teardown: its dispatcher stops before atexit runs, so a later
+        close() (also called from its __del__) would print a traceback; the OS frees the graph."""
+        self._impl.close = lambda: None
+
+
+def mp_blank() -> Any:
+    """A small blank image that warms the graph up (first call pays XNNPACK set-up)."""
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
+
+
+def get_landmarker() -> _Landmarker:
+    """The process-wide landmarker, created on first use (thread-safe)."""
+    global _instance
+    with _lock:
+        if _instance is None:
+            _instance = _Landmarker(verify_model(model_path()))
+            atexit.register(_instance.release_at_exit)
+        return _instance
