@@ -1,0 +1,304 @@
+"""Photo(s) → calibrated face → clinical measurements: the `analyze` step of the pipeline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .canonical import N_MESH, canonical_mesh
+from .contours import (
+    BROW_UPPER,
+    CANTHUS_LATERAL,
+    CANTHUS_MEDIAL,
+    LID_LOWER,
+    LID_UPPER,
+    Frame,
+    fit_brow,
+    fit_iris,
+    frame_from_pupils,
+    to_gray,
+)
+from .errors import InputError, Notice
+from .face import IRIS_DIAMETER_MM, SMALL_IRIS_PX, Face, Pose, camera_points, detect_face
+from .ingest import LoadedImage, load_image
+from .metrics import METRIC_NAMES, Metric, build_metrics, midsagittal_plane, symmetry_index
+
+ANALYSIS_SCHEMA = "symmetry-studio/analysis/1"
+EXPRESSIONS = ("rest", "brows_up", "frown", "eyes_closed", "smile", "pucker", "clench")
+
+CORNER = {"right": 61, "left": 291}
+JAW = {"right": (172, 136), "left": (397, 365)}  # jaw-angle region of the face outline
+STOMION = (13, 14)
+LIP_LOWER_MID = 17
+
+
+@dataclass(frozen=True)
+class SubjectMesh:
+    """The subject's face as the canonical topology with their landmark positions, in mm in the
+    head frame (+x patient's left, +y up, +z forward, origin between the pupils, pose removed)."""
+
+    vertices_mm: np.ndarray  # (468, 3)
+    faces: np.ndarray  # (898, 3)
+    uv: np.ndarray  # (468, 2): texture coordinates into the photo (v up)
+    mirror: np.ndarray  # (468,): left-right partner of each vertex
+    plane_normal: np.ndarray  # midsagittal plane n·x = d
+    plane_offset: float
+
+    def to_trimesh(self, subdivisions: int = 0) -> Any:
+        """A `trimesh.Trimesh` (Loop-subdivided `subdivisions` times for smooth rendering)."""
+        import trimesh
+        from trimesh.remesh import subdivide_loop
+
+        v, f = self.vertices_mm, self.faces
+        if subdivisions:
+            v, f = subdivide_loop(v, f, iterations=subdivisions)
+        return trimesh.Trimesh(vertices=v, faces=f, process=False)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything measured on one photo."""
+
+    image: LoadedImage
+    expression: str
+    mm_per_px: float
+    iris_radius_px: tuple[float, float]  # (right, left)
+    iris_refined: bool
+    pose: Pose
+    landmarks_px: np.ndarray  # (478, 3) symmetrised, in the ingested image's pixels
+    blendshapes: dict[str, float]
+    frame: Frame
+    points_mm: dict[str, np.ndarray]  # named measurement points, face frame (mm)
+    point_anchors: dict[str, dict[int, float]]  # landmark weights that move each point
+    midline_x_mm: float
+    metrics: dict[str, Metric]
+    mesh: SubjectMesh
+    warnings: tuple[Notice, ...]
+
+    @property
+    def scale_source(self) -> str:
+        return "iris_circle_fit" if self.iris_refined else "iris_landmarks"
+
+    def to_json(self, landmarks: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "schema": ANALYSIS_SCHEMA,
+            "image": {
+                "name": self.image.name,
+                "width": int(self.image.rgb.shape[1]),
+                "height": int(self.image.rgb.shape[0]),
+                "mirrored": self.image.mirrored,
+                "sha256": self.image.sha256,
+            },
+            "expression": self.expression,
+            "scale": {
+                "mm_per_px": round(self.mm_per_px, 5),
+                "source": self.scale_source,
+                "iris_diameter_mm": IRIS_DIAMETER_MM,
+                "iris_radius_px": [round(r, 2) for r in self.iris_radius_px],
+            },
+            "pose_deg": self.pose.to_json(),
+            "metrics": {k: m.to_json() for k, m in self.metrics.items()},
+            "warnings": [w.to_json() for w in self.warnings],
+        }
+        if landmarks:
+            out["landmarks_px"] = np.round(self.landmarks_px[:, :2], 2).tolist()
+        return out
+
+
+def _chain_weights(frame_pts: np.ndarray, idx: Sequence[int], x: float) -> dict[int, float]:
+    """Weights of the two chain landmarks bracketing x (linear interpolation along x)."""
+    order = np.argsort(frame_pts[:, 0])
+    xs, ids = frame_pts[order, 0], [idx[i] for i in order]
+    if x <= xs[0]:
+        return {ids[0]: 1.0}
+    if x >= xs[-1]:
+        return {ids[-1]: 1.0}
+    k = int(np.searchsorted(xs, x))
+    w = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
+    return {ids[k - 1]: float(1 - w), ids[k]: float(w)}
+
+
+def _crop_gray(rgb: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grey crop around the face (refinement never looks elsewhere) and its offset in pixels."""
+    lo = np.floor(lm[:, :2].min(axis=0)).astype(int)
+    hi = np.ceil(lm[:, :2].max(axis=0)).astype(int)
+    pad = ((hi - lo) * 0.15).astype(int) + 4
+    h, w = rgb.shape[:2]
+    x0, y0 = max(lo[0] - pad[0], 0), max(lo[1] - pad[1], 0)
+    x1, y1 = min(hi[0] + pad[0], w), min(hi[1] + pad[1], h)
+    return to_gray(rgb[y0:y1, x0:x1]), np.array([x0, y0], dtype=np.float64)
+
+
+def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Analysis:
+    """Refine contours on the photo and compute every measurement and the head-frame mesh."""
+    lm = face.landmarks_px
+    gray, off = _crop_gray(img.rgb, lm)
+    local = lm.copy()
+    local[:, :2] -= off
+    seed_frame = frame_from_pupils(local[468, :2], local[473, :2])
+    irises = {s: fit_iris(gray, local, seed_frame, s) for s in ("right", "left")}
+    frame = frame_from_pupils(irises["right"].centre_px, irises["left"].centre_px)
+    radius = 0.5 * (irises["right"].radius_px + irises["left"].radius_px)
+    mm = IRIS_DIAMETER_MM / (2.0 * radius)
+    warnings = list(face.warnings)
+    if radius < SMALL_IRIS_PX:
+        warnings.append(
+            Notice(
+                "small_iris",
+                f"iris radius only {radius:.1f} px: millimetre figures are imprecise; "
+                "use a sharper photo with the face filling more of the frame",
+            )
+        )
+    frame_lm = frame.to_frame(local)  # (478, 2) px
+    points: dict[str, np.ndarray] = {}
+    anchors: dict[str, dict[int, float]] = {}
+    for s in ("right", "left"):
+        pupil = frame.to_frame(irises[s].centre_px)
+        xs = {
+            "medial": float(frame_lm[CANTHUS_MEDIAL[s], 0]),
+            "mid": float(pupil[0]),
+            "lateral": float(frame_lm[CANTHUS_LATERAL[s], 0]),
+        }
+        brow = fit_brow(gray, local, frame, s, xs)
+        points[f"pupil_{s}"] = pupil
+        anchors[f"pupil_{s}"] = {}
+        for part, x in xs.items():
+            points[f"brow_{part}_{s}"] = np.array([x, brow.heights_px[part]])
+            anchors[f"brow_{part}_{s}"] = _chain_weights(
+                frame_lm[list(BROW_UPPER[s])], BROW_UPPER[s], x
+            )
+        for name, chain in (("lid_upper", LID_UPPER[s]), ("lid_lower", LID_LOWER[s])):
+            w = _chain_weights(frame_lm[list(chain)], chain, float(pupil[0]))
+            points[f"{name}_{s}"] = np.array(
+                [pupil[0], sum(frame_lm[i, 1] * v for i, v in w.items())]
+            )
+            anchors[f"{name}_{s}"] = w
+        points[f"corner_{s}"] = frame_lm[CORNER[s]]
+        anchors[f"corner_{s}"] = {CORNER[s]: 1.0}
+        points[f"jaw_{s}"] = frame_lm[list(JAW[s])].mean(axis=0)
+        anchors[f"jaw_{s}"] = {i: 1.0 / len(JAW[s]) for i in JAW[s]}
+    points["stomion"] = frame_lm[list(STOMION)].mean(axis=0)
+    anchors["stomion"] = {i: 0.5 for i in STOMION}
+    points["lip_lower_mid"] = frame_lm[LIP_LOWER_MID]
+    anchors["lip_lower_mid"] = {LIP_LOWER_MID: 1.0}
+    points_mm = {k: np.asarray(v, dtype=np.float64) * mm for k, v in points.items()}
+
+    mesh = _subject_mesh(img, face, frame, off, mm)
+    midline_x = _midline_x(points_mm, frame_lm * mm)
+    metrics = build_metrics(points_mm, midline_x, symmetry_index(mesh.vertices_mm, mesh.mirror))
+    refined = irises["right"].refined and irises["left"].refined
+    if not refined:
+        warnings.append(
+            Notice(
+                "iris_not_fitted",
+                "the iris edge could not be fitted; scale taken from the landmarks (less precise)",
+            )
+        )
+    return Analysis(
+        image=img,
+        expression=expression,
+        mm_per_px=mm,
+        iris_radius_px=(irises["right"].radius_px, irises["left"].radius_px),
+        iris_refined=refined,
+        pose=face.pose,
+        landmarks_px=lm,
+        blendshapes=face.blendshapes,
+        frame=Frame(frame.origin + off, frame.x_axis, frame.y_axis),
+        points_mm=points_mm,
+        point_anchors=anchors,
+        midline_x_mm=midline_x,
+        metrics=metrics,
+        mesh=mesh,
+        warnings=tuple(warnings),
+    )
+
+
+def _midline_x(points_mm: dict[str, np.ndarray], frame_lm_mm: np.ndarray) -> float:
+    """x of the facial midline at jaw level: mean x of the mirror-pair midpoints (the frame's
+    y axis is perpendicular to the inter-pupil line, so the midline is near-vertical)."""
+    mirror = canonical_mesh().mirror
+    return float(0.5 * (frame_lm_mm[:N_MESH, 0] + frame_lm_mm[mirror, 0]).mean())
+
+
+def _subject_mesh(
+    img: LoadedImage, face: Face, frame: Frame, off: np.ndarray, mm: float
+) -> SubjectMesh:
+    canon = canonical_mesh()
+    cam = camera_points(face.landmarks_px) * mm
+    origin_img = frame.origin + off
+    origin_cam = np.array([origin_img[0], -origin_img[1], -face.landmarks_px[[468, 473], 2].mean()])
+    verts = ((cam - origin_cam * mm) @ face.rotation)[:N_MESH]
+    h, w = img.rgb.shape[:2]
+    uv = np.column_stack(
+        [face.landmarks_px[:N_MESH, 0] / w, 1.0 - face.landmarks_px[:N_MESH, 1] / h]
+    )
+    normal, offset = midsagittal_plane(verts, canon.mirror)
+    return SubjectMesh(verts, canon.faces, uv, canon.mirror, normal, offset)
+
+
+def analyze_image(img: LoadedImage, expression: str = "rest") -> Analysis:
+    """Detect, refine and measure one loaded photo."""
+    if expression not in EXPRESSIONS:
+        raise InputError(
+            "unknown_expression",
+            f"unknown expression '{expression}': use one of {', '.join(EXPRESSIONS)}",
+        )
+    return measure_face(img, detect_face(img.rgb, img.name), expression)
+
+
+@dataclass(frozen=True)
+class Study:
+    """Several photos of one person, each labelled with an expression."""
+
+    analyses: tuple[Analysis, ...]
+    excursions: dict[str, dict[str, Metric]] = field(default_factory=dict)
+
+    @cached_property
+    def rest(self) -> Analysis | None:
+        return next((a for a in self.analyses if a.expression == "rest"), None)
+
+
+def excursions(rest: Analysis, other: Analysis) -> dict[str, Metric]:
+    """Per-side change from rest to an expression (expression minus rest), mm."""
+    return {
+        n: Metric(
+            n,
+            other.metrics[n].left - rest.metrics[n].left,
+            other.metrics[n].right - rest.metrics[n].right,
+        )
+        for n in METRIC_NAMES
+    }
+
+
+def analyze(
+    sources: Sequence[str | os.PathLike[str] | bytes] | str | os.PathLike[str] | bytes,
+    expressions: Sequence[str] | None = None,
+    mirrored: bool = False,
+) -> Study:
+    """Analyse one or several photos of one person (the public entry point)."""
+    if isinstance(sources, (str, bytes, os.PathLike)):
+        sources = [sources]
+    labels = list(expressions or [])
+    if len(labels) > len(sources):
+        raise InputError("too_many_expressions", "more --expression labels than photos")
+    if not labels and len(sources) == 1:
+        labels = ["rest"]
+    if len(labels) != len(sources):
+        raise InputError(
+            "missing_expression",
+            "several photos need one --expression label each (rest, brows_up, smile, …)",
+        )
+    analyses = tuple(
+        analyze_image(load_image(src, mirrored=mirrored), lab)
+        for src, lab in zip(sources, labels, strict=True)
+    )
+    rest = next((a for a in analyses if a.expression == "rest"), None)
+    exc = {
+        a.expression: excursions(rest, a) for a in analyses if rest is not None and a is not rest
+    }
+    return Study(analyses, exc)

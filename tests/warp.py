@@ -1,0 +1,36 @@
+"""Test helper: move one brow of a real photo by a known number of millimetres."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import map_coordinates
+
+from simulation.analysis import Analysis
+
+
+def lift_brow(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) -> np.ndarray:
+    """Smoothly warp the photo so the `side` brow moves up by `lift_mm` while the eye and the
+    other brow stay where they are (Gaussian bump: flat over the brow, ~0 at the pupil)."""
+    f = analysis.frame
+    mm = analysis.mm_per_px
+    brow = analysis.points_mm[f"brow_mid_{side}"] / mm
+    pupil = analysis.points_mm[f"pupil_{side}"] / mm
+    gap = brow[1] - pupil[1]
+    h, w = rgb.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    local = f.to_frame(np.stack([xx, yy], axis=-1))
+    dx = local[..., 0] - brow[0]
+    dy = local[..., 1] - (brow[1] + 0.1 * gap)
+    sx, sy = 0.55 * gap * 1.6, 0.33 * gap
+    flat_x = np.exp(-0.5 * np.maximum(np.abs(dx) - 0.6 * gap, 0) ** 2 / sx**2)
+    bump = flat_x * np.exp(-0.5 * (np.maximum(np.abs(dy) - 0.25 * gap, 0) / sy) ** 2)
+    shift = (lift_mm / mm) * bump  # pixels, along the frame's up axis
+    src = np.stack([xx, yy], axis=-1) - shift[..., None] * f.y_axis
+    out = np.empty_like(rgb)
+    for c in range(rgb.shape[2]):
+        out[..., c] = np.clip(
+            map_coordinates(rgb[..., c].astype(np.float64), [src[..., 1], src[..., 0]], order=3),
+            0,
+            255,
+        ).round()
+    return out
