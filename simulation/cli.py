@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 from .errors import SymmetryStudioError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one sparse solve: threads only contend
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,7 +74,115 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"analyze": cmd_analyze}
+def _days(text: str) -> list[float]:
+    try:
+        days = [float(d) for d in text.split(",") if d.strip()]
+    except ValueError:
+        raise SymmetryStudioError(f"--days '{text}' must be numbers separated by commas") from None
+    if not days or any(d < 0 or d > 3650 for d in days):
+        raise SymmetryStudioError("--days must list days between 0 and 3650, e.g. 0,3,14,90,180")
+    return days
+
+
+def _read_plan(path: str) -> Any:
+    from .errors import InputError
+    from .plan import parse_plan
+
+    try:
+        with open(path, "rb") as fh:
+            return parse_plan(fh.read())
+    except OSError as err:
+        raise InputError("plan_not_readable", f"cannot read plan {path}: {err.strerror}") from None
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Predict a plan's effect on one photo over time."""
+    from .analysis import analyze_image
+    from .ingest import load_image
+    from .prediction import build_subject, predict
+
+    plan = _read_plan(args.plan)
+    days = _days(args.days)
+    analysis = analyze_image(load_image(args.photo, mirrored=args.mirrored))
+    prediction = predict(build_subject(analysis), plan, days, expression=args.expression)
+    if args.json:
+        _print_json(prediction.to_json())
+        return EXIT_OK
+    from .metrics import LABELS
+
+    total = prediction.total_units
+    print(f"{analysis.image.name}: {total['product']:g} U {plan.product} ({total['ona']:g} U ona)")
+    for t, day in enumerate(prediction.days):
+        print(f"\nday {day:g} (median, 10th-90th percentile)")
+        for name, m in prediction.metrics[t].items():
+            print(
+                f"  {LABELS[name]:34} L {m.left.median:7.2f}  R {m.right.median:7.2f}  "
+                f"L-R {m.diff.median:+6.2f} [{m.diff.p10:+.2f}, {m.diff.p90:+.2f}]"
+            )
+    for w in analysis.warnings + tuple(prediction.warnings):
+        print(f"warning [{w.code}]: {w.message}")
+    return EXIT_OK
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    """List the standard injection sites."""
+    from .atlas import sites
+
+    rows = [
+        {
+            "id": s.id,
+            "label": s.label,
+            "area": s.area,
+            "side": s.side,
+            "target": s.target,
+            "usual_units_ona": list(s.usual_units),
+            "depth": s.depth,
+            "landmark": s.landmark,
+            "offset_mm": [float(v) for v in s.offset_mm],
+        }
+        for s in sites()
+    ]
+    if args.json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            lo, hi = r["usual_units_ona"]
+            print(f"{r['id']:34} {r['area']:12} {r['target']:38} {lo:g}-{hi:g} U")
+    return EXIT_OK
+
+
+def cmd_muscles(args: argparse.Namespace) -> int:
+    """List the muscle atlas."""
+    from .atlas import muscles
+
+    rows = [
+        {
+            "id": m.id,
+            "name": m.name,
+            "side": m.side,
+            "kind": m.kind,
+            "role": m.role,
+            "max_force_n": m.max_force_n,
+            "resting_tone": m.resting_tone,
+            "thickness_mm": m.thickness_mm,
+            "provenance": dict(m.provenance),
+        }
+        for m in muscles()
+    ]
+    if args.json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['id']:40} {r['kind']:10} {r['role']}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "analyze": cmd_analyze,
+    "simulate": cmd_simulate,
+    "sites": cmd_sites,
+    "muscles": cmd_muscles,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mirrored", action="store_true", help="photos are mirrored selfies")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--landmarks", action="store_true", help="include the 478 landmarks (--json)")
+    sim = sub.add_parser("simulate", help="predict what an injection plan does over time")
+    sim.add_argument("photo", help="a rest photo of the patient")
+    sim.add_argument("--plan", required=True, help="plan JSON (symmetry-studio/plan/1)")
+    sim.add_argument("--days", default="0,3,14,90,180", help="days to predict, comma-separated")
+    sim.add_argument("--expression", default="rest", help="rest, brows_up, frown, smile, …")
+    sim.add_argument("--mirrored", action="store_true", help="the photo is a mirrored selfie")
+    sim.add_argument("--json", action="store_true", help="print one JSON object")
+    for name, text in (("sites", "list standard injection sites"), ("muscles", "list muscles")):
+        listing = sub.add_parser(name, help=text)
+        listing.add_argument("--json", action="store_true", help="print JSON")
     return p
 
 
@@ -97,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except SymmetryStudioError as err:
         print(f"symmetry-studio: {err}", file=sys.stderr)
-        return err.exit_code
+        return EXIT_INPUT if type(err) is SymmetryStudioError else err.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the last line of defence: one line, never a traceback
