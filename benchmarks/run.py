@@ -130,17 +130,19 @@ def main() -> int:
     out.write_text(json.dumps(previous, indent=2) + "\n")
     an, sim = results["analysis"], results["simulation"]
     print(
-        f"analysis: {an['photos']} photos, median {an['analysis_ms_median']} ms, p90 {an['analysis_ms_p90']} ms (target ≤ 40 ms); model load {an['model_load_ms']} ms"
+        f"analysis: {an['photos']} photos, median {an['analysis_ms_median']} ms, "
+        f"p90 {an['analysis_ms_p90']} ms (target ≤ 40 ms); model load {an['model_load_ms']} ms"
     )
     print(f"{'photo':28} {'mirror max mm':>14} {'2.5 mm lift seen':>17}  warnings")
     for name, row in an["per_photo"].items():
-        print(
-            f"{name:28} {row['mirror_max_disagreement_mm']:14.3f} {row['brow_lift_2_5mm_recovered_mm']:17.2f}  {','.join(row['warnings'])}"
-        )
+        mirror, lift = row["mirror_max_disagreement_mm"], row["brow_lift_2_5mm_recovered_mm"]
+        print(f"{name:28} {mirror:14.3f} {lift:17.2f}  {','.join(row['warnings'])}")
     print(
-        f"simulation: basis {sim['basis_build_ms_median']} ms for {sim['vertices']} vertices × {sim['muscles']} muscles (≤ 1000); "
-        f"one plan one day {sim['plan_one_day_ms_median']} ms (≤ 2); direct solve {sim['direct_solve_ms_median']} ms "
-        f"({sim['direct_over_basis_ratio']}× slower); 200 samples {sim['predict_200_samples_ms_median']} ms (≤ 100)"
+        f"simulation: basis {sim['basis_build_ms_median']} ms for {sim['vertices']} vertices × "
+        f"{sim['muscles']} muscles (≤ 1000); one plan one day {sim['plan_one_day_ms_median']} ms "
+        f"(≤ 2); direct solve {sim['direct_solve_ms_median']} ms "
+        f"({sim['direct_over_basis_ratio']}× slower); 200 samples "
+        f"{sim['predict_200_samples_ms_median']} ms (≤ 100)"
     )
     print(f"peak memory {results['peak_memory_mb']} MB; written to {out.relative_to(ROOT)}")
     return 0
