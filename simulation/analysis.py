@@ -12,6 +12,7 @@ import numpy as np
 
 from .canonical import N_MESH, canonical_mesh
 from .contours import (
+    BROW_LOWER,
     BROW_UPPER,
     CANTHUS_LATERAL,
     CANTHUS_MEDIAL,
@@ -123,11 +124,25 @@ def _chain_weights(frame_pts: np.ndarray, idx: Sequence[int], x: float) -> dict[
     return {ids[k - 1]: float(1 - w), ids[k]: float(w)}
 
 
+# Landmarks whose neighbourhood the refinement reads: both brows, lids and irises.
+_REFINED = sorted(
+    {
+        i
+        for chains in (BROW_UPPER, BROW_LOWER, LID_UPPER, LID_LOWER)
+        for c in chains.values()
+        for i in c
+    }
+    | set(range(468, 478))
+)
+
+
 def _crop_gray(rgb: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grey crop around the face (refinement never looks elsewhere) and its offset in pixels."""
-    lo = np.floor(lm[:, :2].min(axis=0)).astype(int)
-    hi = np.ceil(lm[:, :2].max(axis=0)).astype(int)
-    pad = ((hi - lo) * 0.15).astype(int) + 4
+    """Grey crop of the eye-and-brow band (the only place refinement looks; converting the whole
+    photo would cost more than the refinement) and its offset in pixels."""
+    band = lm[_REFINED, :2]
+    lo = np.floor(band.min(axis=0)).astype(int)
+    hi = np.ceil(band.max(axis=0)).astype(int)
+    pad = ((hi - lo) * np.array([0.15, 0.8])).astype(int) + 4
     h, w = rgb.shape[:2]
     x0, y0 = max(lo[0] - pad[0], 0), max(lo[1] - pad[1], 0)
     x1, y1 = min(hi[0] + pad[0], w), min(hi[1] + pad[1], h)
