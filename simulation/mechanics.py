@@ -55,7 +55,15 @@ BONE_REGIONS: Mapping[str, tuple[tuple[int, ...], float]] = {
 # Assumption: the brows ride on mobile fat pads (brow fat, ROOF) over the orbital rim, so their
 # springs to bone are softer: this fraction of the local value, fading out over the fall-off (mm).
 MOBILE_REGIONS: Mapping[str, tuple[tuple[int, ...], float, float]] = {
-    "brow": ((300, 293, 334, 296, 336, 276, 283, 282, 295, 285), 0.08, 9.0),
+    "brow": ((300, 293, 334, 296, 336, 276, 283, 282, 295, 285), 0.06, 9.0),
+}
+
+# Assumption: the lid margins are held by the tarsal plates and the lid retractors, not by the
+# brow, so the brow's softness stops there: springs of this fraction of ANCHOR_BONE, with this
+# fall-off (mm), around the upper and lower lid margins (left side; mirrored in code). Without it
+# relaxing the lateral orbicularis raised the lid margin 1-3 mm along with the brow.
+TETHERED_REGIONS: Mapping[str, tuple[tuple[int, ...], float, float]] = {
+    "tarsus": ((466, 388, 387, 386, 385, 384, 398, 249, 390, 373, 374, 380, 381, 382), 0.5, 2.5),
 }
 
 # The palpebral fissures and the mouth slit are triangulated in the canonical mesh but are not
@@ -196,6 +204,10 @@ def _anchoring(vertices: np.ndarray, vertices468: np.ndarray, boundary: np.ndarr
         both = sorted(set(landmarks) | {int(mirror[i]) for i in landmarks})
         d = _nearest_distance(vertices, vertices468[both])
         k *= 1.0 - (1.0 - factor) * np.exp(-0.5 * (d / falloff) ** 2)
+    for landmarks, fraction, falloff in TETHERED_REGIONS.values():
+        both = sorted(set(landmarks) | {int(mirror[i]) for i in landmarks})
+        d = _nearest_distance(vertices, vertices468[both])
+        k = np.maximum(k, fraction * ANCHOR_BONE * np.exp(-0.5 * (d / falloff) ** 2))
     d = _nearest_distance(vertices, vertices[boundary])
     return np.maximum(k, ANCHOR_BOUNDARY * np.exp(-0.5 * (d / BOUNDARY_FALLOFF_MM) ** 2))
 

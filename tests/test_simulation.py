@@ -115,7 +115,7 @@ def test_lateral_orbicularis_8u_lifts_the_lateral_brow(face):
         assert 2.5 <= lateral <= 6.0, (side, lateral)
         if face.endswith("aniston.jpg"):
             pytest.xfail(
-                f"mid-pupil brow rises {mid:.1f} mm here (published 0.5-2): the lid "
+                f"mid-pupil brow rises {mid:.1f} mm here (published 0.5-2): the mid-brow "
                 "and mid-brow follow the lateral pull too freely on this face"
             )
         assert 0.5 <= mid <= 2.0, (side, mid)
