@@ -110,15 +110,34 @@ def test_lateral_orbicularis_8u_lifts_the_lateral_brow(face):
     s = subject_for(face)
     p = plan(*CROWS_FEET_8U)
     for side in ("left", "right"):
-        lateral = change(s, p, "brow_height_lateral_mm", side)
-        mid = change(s, p, "brow_height_mm", side)
-        assert 2.5 <= lateral <= 6.0, (side, lateral)
-        if face.endswith("aniston.jpg"):
-            pytest.xfail(
-                f"mid-pupil brow rises {mid:.1f} mm here (published 0.5-2): the mid-brow "
-                "and mid-brow follow the lateral pull too freely on this face"
-            )
-        assert 0.5 <= mid <= 2.0, (side, mid)
+        assert 2.5 <= change(s, p, "brow_height_lateral_mm", side) <= 6.0, side
+
+
+@pytest.mark.parametrize(
+    "face",
+    [
+        p
+        if "aniston" not in p.id
+        else pytest.param(
+            *p.values,
+            id=p.id,
+            marks=[
+                *p.marks,
+                pytest.mark.xfail(
+                    strict=True,
+                    reason="mid-pupil brow rises 2.7 mm on this face (published 0.5-2): the "
+                    "brow above the pupil follows the lateral pull too freely",
+                ),
+            ],
+        )
+        for p in _faces()
+    ],
+)
+def test_lateral_orbicularis_8u_barely_moves_the_mid_brow(face):
+    s = subject_for(face)
+    p = plan(*CROWS_FEET_8U)
+    for side in ("left", "right"):
+        assert 0.5 <= change(s, p, "brow_height_mm", side) <= 2.0, side
 
 
 @pytest.mark.parametrize("face", _faces())
