@@ -140,11 +140,16 @@ def detect_face(rgb: np.ndarray, name: str = "photo") -> Face:
         warnings.append(
             Notice(
                 "head_turned",
-                f"head turned (yaw {pose.yaw:+.0f}°, pitch {pose.pitch:+.0f}°): "
+                f"head turned (yaw {_deg(pose.yaw)}, pitch {_deg(pose.pitch)}): "
                 "left-right figures are less reliable; retake facing the camera",
             )
         )
     return Face(landmarks, blend, pose, rotation, tuple(warnings))
+
+
+def _deg(angle: float) -> str:
+    """Whole degrees with a sign, never '-0°'."""
+    return f"{round(angle) or 0:+d}°"
 
 
 def _symmetrise_blendshapes(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:

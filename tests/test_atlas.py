@@ -12,6 +12,7 @@ from simulation import atlas
 from simulation.canonical import N_MESH, canonical_mesh
 from simulation.errors import InputError
 from simulation.resources import load_json
+from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id
 
 X = np.array([-1.0, 1.0, 1.0])
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -238,3 +239,12 @@ def test_usual_doses_match_the_clinical_basis() -> None:
     assert sum(atlas.site(i).usual_units[1] for i in masseter) == 30.0
     assert atlas.site("dao_left").usual_units == (1.5, 3.0)
     assert atlas.site("mentalis").usual_units == (4.0, 10.0)
+
+
+@pytest.mark.parametrize("path", [SAMPLE, *frontal_photos()], ids=photo_id)
+def test_no_standard_site_sits_in_its_own_danger_zone_on_real_faces(path):
+    """The sites are anchored so that their safety margins hold on real faces, not only on the
+    canonical one (the lateral frontalis site once fell 16 mm above the brow on short foreheads)."""
+    v = analysed(str(path)).mesh.vertices_mm
+    hits = {s.id: atlas.danger_zones(s.position(v), v, s.target) for s in atlas.sites()}
+    assert {k: v for k, v in hits.items() if v} == {}

@@ -183,17 +183,19 @@ def test_masseter_30u_thins_by_about_12_percent_lowest_between_weeks_8_and_14():
 
 
 def test_products_convert_10u_abo_equals_4u_ona():
+    """Same toxin, same injected volume: abo's 2.5 ml per 100 U ona-equivalent is 1 ml per 100 U
+    of abo's own units (dilution is in the product's units, as on the vial)."""
     s = subject_for(str(SAMPLE))
-    ona = change(
-        s, plan({"site": "frontalis_lateral_left", "units": 4}), "brow_height_lateral_mm", "left"
+    site = {"site": "frontalis_lateral_left"}
+    ona = parse_plan(
+        {"product": "ona", "dilution_ml_per_100u": 2.5, "injections": [{**site, "units": 4}]}
     )
-    abo = change(
-        s,
-        plan({"site": "frontalis_lateral_left", "units": 10}, product="dysport"),
-        "brow_height_lateral_mm",
-        "left",
+    abo = parse_plan(
+        {"product": "dysport", "dilution_ml_per_100u": 1.0, "injections": [{**site, "units": 10}]}
     )
-    assert abo == pytest.approx(ona, rel=0.05)
+    assert ona.volumes_ml() == pytest.approx(abo.volumes_ml())
+    for name in ("brow_height_lateral_mm", "brow_height_mm"):
+        assert change(s, abo, name, "left") == pytest.approx(change(s, ona, name, "left"), rel=0.05)
 
 
 def test_time_course_half_effect_between_day_2_and_4():
