@@ -16,7 +16,7 @@ import numpy as np
 from . import atlas, mechanics, pharmacology
 from .analysis import EXPRESSIONS, Analysis
 from .errors import InputError, Notice
-from .metrics import METRIC_NAMES, VISIBILITY_MM, side_metrics, symmetry_index
+from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, side_metrics, symmetry_index
 from .plan import Plan, plan_to_json
 from .resources import load_json
 
@@ -28,6 +28,11 @@ PEAK_DAY = 14.0  # review visit; effects reach their plateau by about day 14 (cl
 BROW_DROP_WARN_MM = 1.0
 LID_DROP_WARN_MM = 0.5
 FLIP_MIN_MM = 0.5
+# Assumption: a person's resting tone and tissue stiffness differ from the atlas average by a
+# factor with this log-SD (about ×0.74-×1.35 for the middle 68%), so the size of any predicted
+# movement is that uncertain on top of the pharmacology. Without it a saturating dose gave ranges
+# of ±0.1 mm, which no clinician would believe.
+RESPONSE_LOG_SD = 0.3
 
 
 @dataclass
@@ -221,13 +226,17 @@ def _effects(
 
 
 def _activation_change(
-    subject: Subject, inh: np.ndarray, thick: np.ndarray, expression: np.ndarray
+    subject: Subject,
+    inh: np.ndarray,
+    thick: np.ndarray,
+    expression: np.ndarray,
+    response: float | np.ndarray = 1.0,
 ) -> np.ndarray:
     """Change of every muscle's load from the photographed face (…, T, M): resting tone lost,
-    expression weakened, bulk muscles thinned (mm)."""
+    expression weakened, bulk muscles thinned (mm); `response` scales the individual's tone."""
     lin = ~subject.bulk
-    delta = np.where(lin, -subject.tone * inh + expression * (1.0 - inh), 0.0)
-    bulk = subject.thickness_mm * thick + expression * (1.0 - inh)
+    delta = np.where(lin, response * -subject.tone * inh + expression * (1.0 - inh), 0.0)
+    bulk = response * subject.thickness_mm * thick + expression * (1.0 - inh)
     return np.where(subject.bulk, bulk, delta)
 
 
@@ -258,9 +267,11 @@ def predict(
     disp = np.tensordot(delta_med, subject.landmark_basis, axes=([-1], [0]))  # (T, 468, 3)
     verts = subject.analysis.mesh.vertices_mm[None] + disp
 
-    draws = pharmacology.sample_params(samples, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    draws = pharmacology.sample_params(samples, rng)
     inh_s, thick_s = _effects(subject, plan, days_arr, draws)
-    per_side = _point_metrics(subject, _activation_change(subject, inh_s, thick_s, expr))
+    response = np.exp(RESPONSE_LOG_SD * rng.standard_normal(samples))[:, None, None]
+    per_side = _point_metrics(subject, _activation_change(subject, inh_s, thick_s, expr, response))
     mirror = subject.analysis.mesh.mirror
     si = np.array([symmetry_index(v, mirror) for v in verts])
 
@@ -358,10 +369,12 @@ def outcome_warnings(subject: Subject, plan: Plan) -> list[Notice]:
     if not plan.injections:
         return []
     out: list[Notice] = []
-    draws = pharmacology.sample_params(100, np.random.default_rng(1))
+    rng = np.random.default_rng(1)
+    draws = pharmacology.sample_params(100, rng)
     day = np.array([PEAK_DAY])
     inh, thick = _effects(subject, plan, day, draws)
-    after = _point_metrics(subject, _activation_change(subject, inh, thick, 0.0))
+    response = np.exp(RESPONSE_LOG_SD * rng.standard_normal(100))[:, None, None]
+    after = _point_metrics(subject, _activation_change(subject, inh, thick, 0.0, response))
     base = subject.analysis.metrics
     for name in ("brow_height_mm", "brow_height_lateral_mm", "commissure_height_mm"):
         before = base[name].diff
@@ -371,8 +384,8 @@ def outcome_warnings(subject: Subject, plan: Plan) -> list[Notice]:
             out.append(
                 Notice(
                     "over_correction",
-                    f"{name}: the {abs(before):.1f} mm difference may flip to the other side "
-                    "at 2 weeks; lower the dose on the heavier side",
+                    f"{LABELS[name].lower()}: the {abs(before):.1f} mm difference may flip to "
+                    "the other side at 2 weeks; lower the dose on the heavier side",
                 )
             )
     for side in ("left", "right"):
@@ -386,7 +399,8 @@ def outcome_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                 out.append(
                     Notice(
                         code,
-                        f"{side} {name}: may drop by up to {worst:.1f} mm at 2 weeks",
+                        f"{side} {LABELS[name].lower()}: may drop by up to {worst:.1f} mm "
+                        "at 2 weeks",
                     )
                 )
     return out
