@@ -1,0 +1,348 @@
+"""Off-screen pictures of the subject's face mesh (pyvista/VTK, no display, no Streamlit).
+
+VTK 9.3+ picks an EGL (or OSMesa) render window by itself when there is no X display, so no
+Xvfb is needed; `VTK_DEFAULT_OPENGL_WINDOW` is preset to EGL to skip the failed X attempt.
+
+Both sides of a before/after view are drawn with one camera (`face_camera` of the *before*
+vertices), so a difference between the pictures is a difference of the face, not of the view.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+# VTK's OpenGL (EGL) contexts belong to the thread that made them, and Streamlit runs every
+# rerun on a new thread: so every VTK call goes through this one worker thread.
+_VTK_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vtk-render")
+
+
+def _on_vtk_thread(fn, *args, **kwargs):
+    return _VTK_THREAD.submit(fn, *args, **kwargs).result()
+
+
+Camera = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+
+HEAT_CMAP = "inferno"
+HEAT_OPACITY = [0.0, 0.35, 0.55, 0.7, 0.75]  # transparent where nothing moves
+SCALAR_BAR = {
+    "title": "displacement (mm)",
+    "vertical": False,
+    "position_x": 0.2,
+    "position_y": 0.03,
+    "width": 0.6,
+    "height": 0.07,
+    "color": "white",
+    "title_font_size": 14,
+    "label_font_size": 12,
+    "fmt": "%.1f",
+}
+BACKGROUND = "#0e1117"
+
+
+def face_camera(
+    vertices: np.ndarray, azimuth_deg: float = 0.0, elevation_deg: float = 0.0
+) -> Camera:
+    """A camera looking at the face from the front (+z towards the viewer, +y up), turned by
+    `azimuth_deg` about the vertical axis (positive: towards the patient's left)."""
+    v = np.asarray(vertices, dtype=np.float64)
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    centre = 0.5 * (lo + hi)
+    height = float(max(hi[1] - lo[1], (hi[0] - lo[0]) * 560 / 480))
+    dist = height / (2.0 * np.tan(np.radians(15.0))) * 1.08  # 30° view angle, a small margin
+    az, el = np.radians(azimuth_deg), np.radians(elevation_deg)
+    direction = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
+    pos = centre + dist * direction
+    return (tuple(pos), tuple(centre), (0.0, 1.0, 0.0))
+
+
+def _polydata(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray | None):
+    import pyvista as pv
+
+    f = np.asarray(faces, dtype=np.int64)
+    cells = np.hstack([np.full((len(f), 1), 3, dtype=np.int64), f]).ravel()
+    mesh = pv.PolyData(np.asarray(vertices, dtype=np.float64), cells)
+    if uv is not None:
+        mesh.active_texture_coordinates = np.asarray(uv, dtype=np.float64)
+    return mesh
+
+
+def render_mesh_png(*args, **kwargs) -> np.ndarray:
+    """The photo-textured face mesh drawn off-screen, an (H, W, 3) uint8 image (see
+    `_render_mesh_png` for the arguments); runs on the VTK thread."""
+    return _on_vtk_thread(_render_mesh_png, *args, **kwargs)
+
+
+def _render_mesh_png(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    uv: np.ndarray,
+    texture_rgb: np.ndarray,
+    scalars: np.ndarray | None = None,
+    points: np.ndarray | None = None,
+    window: tuple[int, int] = (480, 560),
+    camera: Camera | None = None,
+    clim: tuple[float, float] | None = None,
+    scalar_title: str = "displacement (mm)",
+    point_color: str = "#00e5ff",
+    lines: Sequence[np.ndarray] = (),
+) -> np.ndarray:
+    """The photo-textured face mesh drawn off-screen, an (H, W, 3) uint8 image.
+
+    `scalars` (one per vertex, e.g. displacement magnitude in mm) adds a translucent heat map
+    with a colour bar; `points` (k, 3) marks injection sites; `lines` are polylines (k, 3)
+    drawn on the surface (e.g. muscle axes). `camera` defaults to a frontal view of `vertices`:
+    pass the same camera to both sides of a before/after pair.
+    """
+    import pyvista as pv
+
+    pv.OFF_SCREEN = True
+    mesh = _polydata(vertices, faces, uv)
+    tex = pv.Texture(np.ascontiguousarray(np.asarray(texture_rgb, dtype=np.uint8)))
+    tex.interpolate = True
+    p = pv.Plotter(off_screen=True, window_size=list(window), lighting="none")
+    try:
+        p.set_background(BACKGROUND)
+        p.add_light(pv.Light(position=(0, 80, 400), light_type="camera light", intensity=0.55))
+        p.add_mesh(mesh, texture=tex, smooth_shading=True, ambient=0.55, diffuse=0.5, specular=0.0)
+        if scalars is not None:
+            s = np.asarray(scalars, dtype=np.float64)
+            heat = _polydata(np.asarray(vertices) + [0.0, 0.0, 0.4], faces, None)
+            heat.point_data["mm"] = s
+            hi = clim if clim is not None else (0.0, max(float(s.max()), 0.5))
+            p.add_mesh(
+                heat,
+                scalars="mm",
+                cmap=HEAT_CMAP,
+                clim=hi,
+                opacity=HEAT_OPACITY,
+                smooth_shading=True,
+                ambient=0.8,
+                diffuse=0.3,
+                show_scalar_bar=True,
+                scalar_bar_args={
+                    "title": scalar_title,
+                    "vertical": False,
+                    "position_x": 0.2,
+                    "position_y": 0.03,
+                    "width": 0.6,
+                    "height": 0.07,
+                    "color": "white",
+                    "title_font_size": 14,
+                    "label_font_size": 12,
+                    "fmt": "%.1f",
+                },
+            )
+        if points is not None and len(points):
+            pts = np.atleast_2d(np.asarray(points, dtype=np.float64)) + [0.0, 0.0, 1.0]
+            p.add_points(
+                pts,
+                color=point_color,
+                point_size=11,
+                render_points_as_spheres=True,
+                ambient=0.8,
+            )
+        for line in lines:
+            p.add_lines(np.repeat(np.asarray(line, dtype=np.float64), 2, axis=0)[1:-1], "#7CFC00")
+        p.camera_position = camera if camera is not None else face_camera(vertices)
+        p.camera.view_angle = 30.0
+        img = p.screenshot(return_img=True)
+    finally:
+        p.close()
+    return np.ascontiguousarray(np.asarray(img)[..., :3], dtype=np.uint8)
+
+
+def html_export_available() -> bool:
+    """Whether pyvista can write an interactive self-contained HTML scene (needs trame)."""
+    try:
+        import trame  # noqa: F401
+        import trame_vtk  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def mesh_html(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    uv: np.ndarray,
+    texture_rgb: np.ndarray,
+    scalars: np.ndarray | None = None,
+    window: tuple[int, int] = (480, 560),
+) -> str | None:
+    """An interactive scene as self-contained HTML (pyvista `export_html`, vtk.js inlined), or
+    None when the trame packages it needs are not installed."""
+    if not html_export_available():
+        return None
+    return _on_vtk_thread(_mesh_html, vertices, faces, uv, texture_rgb, scalars, window)
+
+
+def _mesh_html(vertices, faces, uv, texture_rgb, scalars, window) -> str:
+    import io
+
+    import pyvista as pv
+
+    pv.OFF_SCREEN = True
+    mesh = _polydata(vertices, faces, uv)
+    p = pv.Plotter(off_screen=True, window_size=list(window))
+    try:
+        p.add_mesh(
+            mesh, texture=pv.Texture(np.ascontiguousarray(np.asarray(texture_rgb, np.uint8)))
+        )
+        if scalars is not None:
+            heat = _polydata(np.asarray(vertices) + [0.0, 0.0, 0.4], faces, None)
+            heat.point_data["mm"] = np.asarray(scalars, dtype=np.float64)
+            p.add_mesh(heat, scalars="mm", cmap=HEAT_CMAP, opacity=0.55)
+        p.camera_position = face_camera(vertices)
+        buf = io.StringIO()
+        p.export_html(buf)
+        return buf.getvalue()
+    finally:
+        p.close()
+
+
+def draw_landmarks(rgb: np.ndarray, landmarks_px: np.ndarray, frame=None) -> np.ndarray:
+    """The photo with the landmarks dotted over it (irises in a second colour) and the
+    measuring frame's axes, for the per-photo quality check."""
+    from PIL import Image, ImageDraw
+
+    im = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8))
+    scale = max(im.size) / 900.0
+    r = max(1.0, 1.4 * scale)
+    d = ImageDraw.Draw(im)
+    lm = np.asarray(landmarks_px, dtype=np.float64)
+    for i, (x, y) in enumerate(lm[:, :2]):
+        colour = (255, 60, 120) if i >= 468 else (0, 230, 255)
+        d.ellipse([x - r, y - r, x + r, y + r], fill=colour)
+    if frame is not None:
+        o = np.asarray(frame.origin)
+        span = 0.6 * float(np.ptp(lm[:, 0]))
+        for axis, colour in ((frame.x_axis, (255, 210, 0)), (frame.y_axis, (120, 255, 120))):
+            e = o + span * np.asarray(axis)
+            d.line([tuple(o), tuple(e)], fill=colour, width=max(1, int(2 * scale)))
+    return np.asarray(im)
+
+
+def fit_panel(rgb: np.ndarray, size: tuple[int, int], background=(14, 17, 23)) -> np.ndarray:
+    """`rgb` scaled to fit a (width, height) panel, centred on a plain background."""
+    from PIL import Image
+
+    im = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8))
+    im.thumbnail(size, Image.Resampling.LANCZOS)
+    panel = Image.new("RGB", size, background)
+    panel.paste(im, ((size[0] - im.width) // 2, (size[1] - im.height) // 2))
+    return np.asarray(panel)
+
+
+def grid(rows: Sequence[Sequence[np.ndarray]], size: tuple[int, int] = (480, 560)) -> np.ndarray:
+    """Images arranged in rows of equal panels (each fitted to `size`), one uint8 image."""
+    return np.vstack([np.hstack([fit_panel(im, size) for im in row]) for row in rows])
+
+
+class FaceRenderer:
+    """A persistent off-screen scene for one subject: updating the vertices, heat map and
+    points and taking a screenshot costs tens of milliseconds instead of building a plotter
+    (several hundred) for every frame. Not thread-safe by itself: callers hold `lock`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        _on_vtk_thread(self._init, *args, **kwargs)
+
+    def render(self, *args, **kwargs) -> np.ndarray:
+        """Update the scene and screenshot it (vertices, scalars, points, camera, clim)."""
+        return _on_vtk_thread(self._render, *args, **kwargs)
+
+    def close(self) -> None:
+        _on_vtk_thread(self._plotter.close)
+
+    def _init(
+        self,
+        faces: np.ndarray,
+        uv: np.ndarray,
+        texture_rgb: np.ndarray,
+        vertices: np.ndarray,
+        window: tuple[int, int] = (480, 560),
+    ) -> None:
+        import threading
+
+        import pyvista as pv
+
+        pv.OFF_SCREEN = True
+        self.lock = threading.Lock()
+        self._faces = np.asarray(faces)
+        self._mesh = _polydata(vertices, faces, uv)
+        self._heat = _polydata(np.asarray(vertices) + [0.0, 0.0, 0.4], faces, None)
+        self._heat.point_data["mm"] = np.zeros(len(vertices))
+        tex = pv.Texture(np.ascontiguousarray(np.asarray(texture_rgb, dtype=np.uint8)))
+        tex.interpolate = True
+        p = pv.Plotter(off_screen=True, window_size=list(window), lighting="none")
+        p.set_background(BACKGROUND)
+        p.add_light(pv.Light(position=(0, 80, 400), light_type="camera light", intensity=0.55))
+        p.add_mesh(self._mesh, texture=tex, smooth_shading=True, ambient=0.55, diffuse=0.5)
+        self._heat_actor = p.add_mesh(
+            self._heat,
+            scalars="mm",
+            cmap=HEAT_CMAP,
+            clim=(0.0, 1.0),
+            opacity=HEAT_OPACITY,
+            smooth_shading=True,
+            ambient=0.8,
+            diffuse=0.3,
+            show_scalar_bar=True,
+            scalar_bar_args=SCALAR_BAR,
+        )
+        self._points = pv.PolyData(np.zeros((1, 3)))
+        self._points_actor = p.add_points(
+            self._points,
+            color="#00e5ff",
+            point_size=11,
+            render_points_as_spheres=True,
+            ambient=1.0,
+            diffuse=0.0,
+        )
+        self._plotter = p
+
+    def _render(
+        self,
+        vertices: np.ndarray,
+        scalars: np.ndarray | None = None,
+        points: np.ndarray | None = None,
+        camera: Camera | None = None,
+        clim: tuple[float, float] | None = None,
+    ) -> np.ndarray:
+        v = np.asarray(vertices, dtype=np.float64)
+        p = self._plotter
+        self._mesh.points = v
+        self._mesh.compute_normals(inplace=True, cell_normals=False)
+        self._heat.points = v + [0.0, 0.0, 0.4]
+        if scalars is not None:
+            s = np.asarray(scalars, dtype=np.float64)
+            self._heat.point_data["mm"] = s
+            hi = clim if clim is not None else (0.0, max(float(s.max()), 0.5))
+            self._heat_actor.mapper.scalar_range = hi
+        self._heat_actor.visibility = scalars is not None
+        if p.scalar_bars:
+            for bar in p.scalar_bars.values():
+                bar.SetVisibility(scalars is not None)
+        if points is not None and len(points):
+            pts = np.atleast_2d(np.asarray(points, dtype=np.float64)) + [0.0, 0.0, 1.0]
+            new = pv_polydata_points(pts)
+            self._points.copy_from(new)
+            self._points_actor.visibility = True
+        else:
+            self._points_actor.visibility = False
+        p.camera_position = camera if camera is not None else face_camera(v)
+        p.camera.view_angle = 30.0
+        p.render()
+        img = p.screenshot(return_img=True)
+        return np.ascontiguousarray(np.asarray(img)[..., :3], dtype=np.uint8)
+
+
+def pv_polydata_points(points: np.ndarray):
+    import pyvista as pv
+
+    return pv.PolyData(np.asarray(points, dtype=np.float64))

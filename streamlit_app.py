@@ -1,0 +1,1100 @@
+"""Symmetry Studio consult dashboard: photos → analysis → plan → prediction → comparison.
+
+This file only arranges widgets and calls the `simulation` package. Everything one browser
+session holds lives in `st.session_state`; shared caches are keyed by content hashes (photo
+bytes, plan JSON) and bounded. Nothing is written to disk.
+
+Run: `streamlit run streamlit_app.py`
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from simulation.analysis import EXPRESSIONS, Analysis, analyze_image, excursions
+from simulation.errors import SymmetryStudioError
+from simulation.ingest import encode_png, load_image
+from simulation.metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, summary_sentence
+from simulation.photo_warp import difference_overlay, warp_photo
+from simulation.render import FaceRenderer, draw_landmarks, face_camera, grid
+
+try:  # the prediction layer; the photo and analysis views work without it
+    from simulation import atlas, pharmacology
+    from simulation.plan import PLAN_SCHEMA, Plan, parse_plan, plan_to_json
+    from simulation.prediction import Prediction, build_subject, predict
+
+    PREDICTION_ERROR = None
+except ImportError as _err:  # pragma: no cover - only while the package is incomplete
+    PREDICTION_ERROR = f"prediction unavailable ({_err})"
+
+DEMO = Path(__file__).resolve().parent / "simulation" / "demo" / "grace_hopper.jpg"
+DEMO_NAME = "Demo face (Grace Hopper, public domain)"
+EXPRESSION_LABELS = {
+    "rest": "rest",
+    "brows_up": "brows up",
+    "frown": "frown",
+    "eyes_closed": "eyes closed",
+    "smile": "smile",
+    "pucker": "pucker",
+    "clench": "clench",
+}
+TIMELINE_DAYS = tuple(sorted({*range(0, 181, 5), 1, 2, 3, 7, 14, 21}))
+PANEL = (480, 560)
+LIMITS = """
+**What the model cannot know.** This is a *prediction, not a promise*: it is a mechanical and
+pharmacological model fitted to one photo, and every number comes with a range (10th–90th
+percentile over uncertain diffusion, potency, muscle size and duration). It cannot see:
+
+- **Static asymmetry** — differences of volume, skeleton, soft-tissue laxity or scarring. Toxin
+  only relaxes muscle; it cannot treat these, and the model does not pretend to.
+- **A weak side cannot be lifted.** Toxin can only weaken the stronger side to match; it never
+  adds strength where a muscle is paretic.
+- The depth and placement of a real needle, the product's storage and reconstitution, individual
+  resistance, previous treatments, or how the face moves outside the photographed expressions.
+
+The injector's examination and judgement decide the plan.
+"""
+
+st.set_page_config(page_title="Symmetry Studio", page_icon="🪞", layout="wide")
+
+
+# --- cached computation (keys are content hashes; bounded) -------------------------------------
+
+
+def _photo_key(data: bytes, mirrored: bool) -> str:
+    return hashlib.sha256(data).hexdigest() + (":mirrored" if mirrored else "")
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _analysis(key: str, expression: str, _data: bytes, name: str, mirrored: bool) -> Analysis:
+    return analyze_image(load_image(_data, name=name, mirrored=mirrored), expression)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _overlay(key: str, expression: str, _a: Analysis) -> np.ndarray:
+    return draw_landmarks(_a.image.rgb, _a.landmarks_px, _a.frame)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _subject(key: str, _a: Analysis) -> Any:
+    return build_subject(_a)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _predict(
+    key: str, plan_json: str, days: tuple[float, ...], expression: str, samples: int, _s: Any
+) -> Any:
+    return predict(_s, parse_plan(plan_json), days, expression, samples=samples)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _renderer(key: str, _a: Analysis) -> FaceRenderer:
+    m = _a.mesh
+    return FaceRenderer(m.faces, m.uv, _a.image.rgb, m.vertices_mm, PANEL)
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _render(key: str, _vertices: np.ndarray, _a: Analysis, _scalars, _points, clim, az) -> Any:
+    cam = face_camera(_a.mesh.vertices_mm, azimuth_deg=az)
+    r = _renderer(_a.image.sha256, _a)
+    with r.lock:
+        return r.render(_vertices, _scalars, _points, cam, clim)
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _warp(key: str, _a: Analysis, _disp: np.ndarray) -> np.ndarray:
+    return warp_photo(_a.image.rgb, _a, _disp)
+
+
+# --- session state -----------------------------------------------------------------------------
+
+
+def _new_plan(label: str = "", rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "product": "onabotulinumtoxinA",
+        "dilution": 2.5,
+        "rows": rows or [],
+        "label": label,
+        "notes": "",
+        "v": 0,
+    }
+
+
+def _init_state() -> None:
+    ss = st.session_state
+    if "photos" not in ss:
+        ss.photos = [
+            {
+                "id": "demo",
+                "name": DEMO_NAME,
+                "data": DEMO.read_bytes(),
+                "mirrored": False,
+                "expression": "rest",
+            }
+        ]
+        ss.next_photo = 1
+        ss.seen_uploads = set()
+        ss.photo_error = None
+        ss.plans = {
+            "Plan A": _new_plan(
+                "higher left brow: 2 U left frontalis + 1 U left corrugator (the seed's recipe)",
+                [
+                    {"site": "frontalis_lateral_left", "units": 2.0, "day": 0.0},
+                    {"site": "corrugator_medial_left", "units": 1.0, "day": 0.0},
+                ],
+            )
+        }
+        ss.active_plan = "Plan A"
+        ss.plan_error = None
+
+
+def _add_photo(name: str, data: bytes, mirrored: bool, expression: str | None = None) -> None:
+    """Analyse a new photo; on success add it (replacing the demo), on failure keep everything
+    and remember the one-line message for the uploader."""
+    ss = st.session_state
+    used = {p["expression"] for p in ss.photos if p["id"] != "demo"}
+    if expression is None:
+        expression = next((e for e in EXPRESSIONS if e not in used), "rest")
+    try:
+        _analysis(_photo_key(data, mirrored), expression, data, name, mirrored)
+    except SymmetryStudioError as err:
+        ss.photo_error = f"{name}: {err}"
+        return
+    ss.photo_error = None
+    ss.photos = [p for p in ss.photos if p["id"] != "demo"]
+    ss.photos.append(
+        {
+            "id": f"p{ss.next_photo}",
+            "name": name,
+            "data": data,
+            "mirrored": mirrored,
+            "expression": expression,
+        }
+    )
+    ss.next_photo += 1
+
+
+def _photo_analysis(p: dict[str, Any]) -> Analysis:
+    return _analysis(
+        _photo_key(p["data"], p["mirrored"]), p["expression"], p["data"], p["name"], p["mirrored"]
+    )
+
+
+def _plan_obj(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The plan as JSON-ready dict, and notes about rows left out because they are incomplete."""
+    injections, skipped = [], []
+    for k, r in enumerate(entry["rows"]):
+        site, units = r.get("site"), r.get("units")
+        if not site or units is None or (isinstance(units, float) and np.isnan(units)):
+            skipped.append(f"row {k + 1} has no site or no units: left out until completed")
+            continue
+        day = r.get("day")
+        day = 0.0 if day is None or (isinstance(day, float) and np.isnan(day)) else float(day)
+        injections.append({"site": site, "units": float(units), "day": day})
+    obj = {
+        "schema": PLAN_SCHEMA,
+        "product": entry["product"],
+        "dilution_ml_per_100u": float(entry["dilution"]),
+        "injections": injections,
+    }
+    if entry.get("label"):
+        obj["label"] = entry["label"]
+    if entry.get("notes"):
+        obj["notes"] = entry["notes"]
+    return obj, skipped
+
+
+def _parsed(entry: dict[str, Any]) -> tuple[Plan | None, str | None, list[str]]:
+    obj, skipped = _plan_obj(entry)
+    try:
+        plan = parse_plan(obj)
+    except SymmetryStudioError as err:
+        return None, str(err), skipped
+    return plan, None, skipped
+
+
+def _plan_json(plan: Plan) -> str:
+    return json.dumps(plan_to_json(plan), sort_keys=True)
+
+
+def _site_rows_from_plan(plan: Plan) -> list[dict[str, Any]]:
+    return [{"site": i.site_id, "units": i.units, "day": i.day} for i in plan.injections]
+
+
+# --- small formatting helpers --------------------------------------------------------------------
+
+
+def _face_crop(rgb: np.ndarray, a: Analysis, margin: float = 0.35) -> np.ndarray:
+    """The photo cropped around the face (landmark box plus a margin), for display."""
+    lm = a.landmarks_px[:, :2]
+    lo, hi = lm.min(axis=0), lm.max(axis=0)
+    pad = (hi - lo) * margin
+    h, w = rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(lo - pad), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(hi + pad), [w, h]).astype(int)
+    return rgb[y0:y1, x0:x1]
+
+
+def _unit(name: str) -> str:
+    return "°" if name.endswith("_deg") else "mm"
+
+
+def _metric_table(metrics: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for name in METRIC_NAMES:
+        m = metrics[name]
+        rows.append(
+            {
+                "Measurement": LABELS[name],
+                "Left": round(m.left, 1),
+                "Right": round(m.right, 1),
+                "Difference (L−R)": round(m.diff, 1) if name != "symmetry_index_mm" else None,
+                "Noticeable from": VISIBILITY_MM[name],
+                "Unit": _unit(name),
+                "Visible": "● visible" if m.visible else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _highlight(df: pd.DataFrame, column: str = "Visible") -> Any:
+    def style(row: pd.Series) -> list[str]:
+        on = bool(row[column]) and str(row[column]).strip() not in ("", "no", "not visible")
+        return ["background-color: rgba(255, 75, 75, 0.18)" if on else "" for _ in row]
+
+    return df.style.apply(style, axis=1).format(precision=1, na_rep="")
+
+
+def _rng(r: Any) -> str:
+    return f"{r.median:+.1f} ({r.p10:+.1f} to {r.p90:+.1f})"
+
+
+# --- sections ----------------------------------------------------------------------------------
+
+
+def photos_section() -> None:
+    ss = st.session_state
+    st.subheader("Photos of one person")
+    st.caption(
+        "Upload one or several photos (label each with its expression), take one with the "
+        "camera, or keep the demo face. Photos stay in this browser session's memory only."
+    )
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        mirrored = st.toggle(
+            "New photos are mirrored selfies (flip them once)", key="mirror_new", value=False
+        )
+        files = st.file_uploader(
+            "Upload photos (JPEG, PNG, WebP, HEIC)",
+            accept_multiple_files=True,
+            key="uploader",
+        )
+        for f in files or []:
+            if f.file_id not in ss.seen_uploads:
+                ss.seen_uploads.add(f.file_id)
+                with st.spinner(f"Analysing {f.name}…"):
+                    _add_photo(f.name, f.getvalue(), mirrored)
+        if ss.photo_error:
+            st.error(ss.photo_error, icon=":material/error:")
+    with c2:
+        with st.expander("Take a photo with the camera"):
+            shot = st.camera_input("Face the camera, neutral expression", key="camera")
+            if shot is not None and shot.file_id not in ss.seen_uploads:
+                ss.seen_uploads.add(shot.file_id)
+                _add_photo("camera photo", shot.getvalue(), mirrored)
+        if not any(p["id"] == "demo" for p in ss.photos) and st.button(
+            "Use the demo face instead", key="use_demo"
+        ):
+            ss.photos = [
+                {
+                    "id": "demo",
+                    "name": DEMO_NAME,
+                    "data": DEMO.read_bytes(),
+                    "mirrored": False,
+                    "expression": "rest",
+                }
+            ]
+            ss.photo_error = None
+            st.rerun()
+
+    for p in list(ss.photos):
+        with st.container(border=True):
+            a_col, b_col = st.columns([2, 3])
+            with b_col:
+                st.markdown(f"**{p['name']}**")
+                e1, e2, e3 = st.columns([2, 2, 1])
+                p["expression"] = e1.selectbox(
+                    "Expression",
+                    EXPRESSIONS,
+                    index=EXPRESSIONS.index(p["expression"]),
+                    format_func=EXPRESSION_LABELS.get,
+                    key=f"expr_{p['id']}",
+                )
+                new_mirror = e2.toggle("Mirrored selfie", value=p["mirrored"], key=f"mir_{p['id']}")
+                if e3.button("Remove", key=f"rm_{p['id']}", disabled=len(ss.photos) == 1):
+                    ss.photos = [q for q in ss.photos if q["id"] != p["id"]]
+                    st.rerun()
+                if new_mirror != p["mirrored"]:
+                    p["mirrored"] = new_mirror
+                try:
+                    with st.spinner("Finding the face…"):
+                        a = _photo_analysis(p)
+                except SymmetryStudioError as err:
+                    st.error(str(err), icon=":material/error:")
+                    continue
+                pose = a.pose
+                st.markdown(
+                    f"Pose: yaw {pose.yaw:+.1f}°, pitch {pose.pitch:+.1f}°, "
+                    f"roll {pose.roll:+.1f}°  \n"
+                    f"Scale: {a.mm_per_px:.3f} mm/px ({a.scale_source.replace('_', ' ')}), "
+                    f"photo {a.image.rgb.shape[1]}×{a.image.rgb.shape[0]} px"
+                )
+                if a.warnings:
+                    for w in a.warnings:
+                        st.warning(w.message, icon=":material/warning:")
+                else:
+                    st.success("Quality check passed: frontal, sharp enough, scale found.")
+            with a_col:
+                st.image(
+                    _face_crop(_overlay(a.image.sha256, p["expression"], a), a, 0.2),
+                    caption="Landmarks (cyan), irises (pink), measuring frame",
+                    width="stretch",
+                )
+
+
+def _subject_photo() -> tuple[dict[str, Any], Analysis] | None:
+    ss = st.session_state
+    ordered = sorted(ss.photos, key=lambda p: p["expression"] != "rest")
+    for p in ordered:
+        try:
+            return p, _photo_analysis(p)
+        except SymmetryStudioError:
+            continue
+    return None
+
+
+def analysis_section(rest: Analysis) -> None:
+    ss = st.session_state
+    st.subheader("Measurements at rest")
+    st.caption(
+        "Patient's own left and right. Differences at or past the visibility threshold "
+        "(what observers notice) are highlighted."
+    )
+    df = _metric_table(rest.metrics)
+    st.dataframe(_highlight(df), hide_index=True, width="stretch", key="metrics_table")
+    st.markdown("**In plain words**")
+    lines = []
+    for name in METRIC_NAMES:
+        m = rest.metrics[name]
+        s = summary_sentence(m)
+        lines.append(f"- {':red[**' + s + '**]' if m.visible else s}")
+    st.markdown("\n".join(lines))
+    others = []
+    for p in ss.photos:
+        if p["expression"] == "rest":
+            continue
+        try:
+            others.append(_photo_analysis(p))
+        except SymmetryStudioError:
+            continue
+    if others:
+        st.subheader("Expression excursions (expression minus rest)")
+        for a in others:
+            exc = excursions(rest, a)
+            st.markdown(f"**{EXPRESSION_LABELS[a.expression]}** — {a.image.name}")
+            st.dataframe(
+                _highlight(_metric_table(exc)),
+                hide_index=True,
+                width="stretch",
+                key=f"exc_{a.image.sha256}_{a.expression}",
+            )
+    else:
+        st.info(
+            "Add photos of expressions (brows up, frown, smile, …) to measure each side's "
+            "movement from rest."
+        )
+
+
+def _site_label(site_id: str) -> str:
+    s = {x.id: x for x in atlas.sites()}.get(site_id)
+    if s is None:
+        return site_id
+    lo, hi = s.usual_units
+    dose = f"{lo:g} U" if lo == hi else f"{lo:g}–{hi:g} U"
+    return f"{s.label} · usual {dose} ona"
+
+
+def _apply_editor(name: str, key: str) -> None:
+    """data_editor on_change: fold the edits into the stored rows, then give the editor a new
+    key so the same edits are never applied twice."""
+    ss = st.session_state
+    entry = ss.plans[name]
+    delta = ss.get(key, {})
+    rows = [dict(r) for r in entry["rows"]]
+    for idx, change in delta.get("edited_rows", {}).items():
+        i = int(idx)
+        if 0 <= i < len(rows):
+            rows[i].update(change)
+    deleted = {int(i) for i in delta.get("deleted_rows", [])}
+    rows = [r for i, r in enumerate(rows) if i not in deleted]
+    for added in delta.get("added_rows", []):
+        rows.append(
+            {"site": added.get("site"), "units": added.get("units"), "day": added.get("day", 0.0)}
+        )
+    entry["rows"] = rows
+    entry["v"] += 1
+
+
+def _set_field(name: str, field: str, key: str) -> None:
+    st.session_state.plans[name][field] = st.session_state[key]
+
+
+def _set_units(name: str, row: int, key: str) -> None:
+    entry = st.session_state.plans[name]
+    if 0 <= row < len(entry["rows"]):
+        entry["rows"][row]["units"] = float(st.session_state[key])
+        entry["v"] += 1
+
+
+def _add_injection(name: str) -> None:
+    ss = st.session_state
+    entry = ss.plans[name]
+    entry["rows"].append(
+        {
+            "site": ss[f"add_site_{name}"],
+            "units": float(ss[f"add_units_{name}"]),
+            "day": float(ss[f"add_day_{name}"]),
+        }
+    )
+    entry["v"] += 1
+
+
+def plan_section(pred: Prediction | None) -> None:
+    ss = st.session_state
+    name = ss.active_plan
+    entry = ss.plans[name]
+    v = entry["v"]
+    st.subheader(f"Plan: {name}")
+    m1, m2, m3, m4 = st.columns([3, 2, 2, 2])
+    products = list(pharmacology.PRODUCTS)
+    m1.selectbox(
+        "Product",
+        products,
+        index=products.index(entry["product"]) if entry["product"] in products else 0,
+        format_func=lambda p: f"{pharmacology.product_info(p)['brand']} ({p})",
+        key=f"product_{name}_{v}",
+        on_change=_set_field,
+        args=(name, "product", f"product_{name}_{v}"),
+    )
+    m2.number_input(
+        "Dilution (ml per 100 U)",
+        0.5,
+        10.0,
+        float(entry["dilution"]),
+        0.5,
+        key=f"dilution_{name}_{v}",
+        on_change=_set_field,
+        args=(name, "dilution", f"dilution_{name}_{v}"),
+    )
+    m3.text_input(
+        "Label",
+        entry.get("label", ""),
+        key=f"label_{name}_{v}",
+        on_change=_set_field,
+        args=(name, "label", f"label_{name}_{v}"),
+    )
+    m4.text_input(
+        "Notes",
+        entry.get("notes", ""),
+        key=f"notes_{name}_{v}",
+        on_change=_set_field,
+        args=(name, "notes", f"notes_{name}_{v}"),
+    )
+    ona = pharmacology.ona_per_unit(entry["product"])
+
+    st.markdown("**Add an injection at a standard site**")
+    all_sites = atlas.sites()
+    areas = [a for a in atlas.AREAS if any(s.area == a for s in all_sites)]
+    a1, a2, a3, a4, a5 = st.columns([2, 5, 2, 2, 2], vertical_alignment="bottom")
+    area = a1.selectbox("Area", areas, key=f"add_area_{name}", format_func=str.capitalize)
+    choices = [s.id for s in all_sites if s.area == area]
+    site_id = a2.selectbox("Site", choices, format_func=_site_label, key=f"add_site_{name}")
+    usual = next(s.usual_units for s in all_sites if s.id == site_id)
+    default_units = round(float(np.mean(usual)) / ona * 2) / 2
+    a3.number_input(
+        f"Units ({pharmacology.product_info(entry['product'])['brand']})",
+        0.0,
+        200.0,
+        default_units,
+        0.5,
+        key=f"add_units_{name}",
+    )
+    a4.number_input("Day", 0.0, 365.0, 0.0, 1.0, key=f"add_day_{name}")
+    a5.button(
+        "Add injection",
+        key=f"add_btn_{name}",
+        on_click=_add_injection,
+        args=(name,),
+        type="primary",
+        width="stretch",
+    )
+
+    st.markdown("**Injections** (edit units and day in the table; add or delete rows)")
+    editor_key = f"editor_{name}_{v}"
+    site_ids = [s.id for s in all_sites]
+    df = pd.DataFrame(entry["rows"], columns=["site", "units", "day"])
+    st.data_editor(
+        df,
+        key=editor_key,
+        num_rows="dynamic",
+        width="stretch",
+        on_change=_apply_editor,
+        args=(name, editor_key),
+        column_config={
+            "site": st.column_config.SelectboxColumn("Site", options=site_ids, required=True),
+            "units": st.column_config.NumberColumn(
+                f"Units ({entry['product']})", min_value=0.0, max_value=200.0, step=0.5
+            ),
+            "day": st.column_config.NumberColumn("Day", min_value=0.0, max_value=365.0, step=1.0),
+        },
+    )
+    plan, error, skipped = _parsed(entry)
+    for s in skipped:
+        st.warning(s, icon=":material/edit:")
+    if error:
+        st.error(error, icon=":material/error:")
+    if entry["rows"]:
+        f1, f2 = st.columns([3, 2])
+        row = f1.selectbox(
+            "Fine-tune one injection",
+            range(len(entry["rows"])),
+            format_func=lambda i: f"{i + 1}. {entry['rows'][i].get('site') or '(no site)'}",
+            key=f"fine_row_{name}_{v}",
+        )
+        units_key = f"fine_units_{name}_{v}_{row}"
+        f2.number_input(
+            "Units",
+            0.0,
+            200.0,
+            float(entry["rows"][row].get("units") or 0.0),
+            0.5,
+            key=units_key,
+            on_change=_set_units,
+            args=(name, row, units_key),
+        )
+    if plan is not None:
+        tot = plan.total_units()
+        vol = float(np.sum(plan.volumes_ml())) if plan.injections else 0.0
+        st.caption(
+            f"Total {tot['product']:g} U {plan.product} = {tot['ona']:.1f} U ona-equivalent, "
+            f"{vol:.2f} ml at {plan.dilution_ml_per_100u:g} ml/100 U."
+        )
+    if pred is not None and pred.warnings:
+        st.markdown("**Warnings for this plan**")
+        for w in pred.warnings:
+            k = getattr(w, "injection", None)
+            prefix = f"Injection {k + 1}: " if isinstance(k, int) else ""
+            st.warning(prefix + w.message, icon=":material/warning:")
+
+    st.divider()
+    j1, j2 = st.columns(2)
+    with j1:
+        if plan is not None:
+            st.download_button(
+                "Save plan JSON",
+                json.dumps(plan_to_json(plan), indent=2),
+                file_name=f"{name.replace(' ', '_')}.json",
+                mime="application/json",
+                key=f"save_{name}",
+            )
+    with j2:
+        up = st.file_uploader(
+            "Load a plan JSON (added as a new plan)", type=["json"], key="plan_up"
+        )
+        if up is not None and up.file_id not in ss.seen_uploads:
+            ss.seen_uploads.add(up.file_id)
+            try:
+                loaded = parse_plan(up.getvalue())
+            except SymmetryStudioError as err:
+                ss.plan_error = f"{up.name}: {err}"
+            else:
+                ss.plan_error = None
+                new = _unique_name(loaded.label or Path(up.name).stem)
+                e = _new_plan(loaded.label, _site_rows_from_plan(loaded))
+                e.update(product=loaded.product, dilution=loaded.dilution_ml_per_100u)
+                e["notes"] = loaded.notes
+                ss.plans[new] = e
+                ss.active_plan = new
+                st.rerun()
+        if ss.plan_error:
+            st.error(ss.plan_error, icon=":material/error:")
+
+
+def _unique_name(base: str) -> str:
+    names = st.session_state.plans
+    if base not in names:
+        return base
+    k = 2
+    while f"{base} ({k})" in names:
+        k += 1
+    return f"{base} ({k})"
+
+
+def _predictions(
+    subject_key: str, subject: Any, entry: dict[str, Any], day: float, expression: str
+) -> tuple[Any, Any, Plan | None]:
+    plan, error, _ = _parsed(entry)
+    if plan is None:
+        return None, None, None
+    pj = _plan_json(plan)
+    timeline = _predict(subject_key, pj, TIMELINE_DAYS, expression, 100, subject)
+    at_day = _predict(subject_key, pj, (float(day),), expression, 200, subject)
+    return timeline, at_day, plan
+
+
+def _points_key(points: np.ndarray | None) -> str:
+    if points is None:
+        return ""
+    return hashlib.sha1(np.round(points, 2).tobytes()).hexdigest()
+
+
+def _injection_points(plan: Plan, vertices: np.ndarray) -> np.ndarray | None:
+    if plan is None or not plan.injections:
+        return None
+    return np.array([inj.position(vertices) for inj in plan.injections])
+
+
+def _timeline_chart(timelines: dict[str, Any], metric: str, rest: Analysis) -> go.Figure:
+    fig = go.Figure()
+    colours = ["#00b4d8", "#ff7f50", "#9b5de5", "#2ec4b6"]
+    for k, (label, tl) in enumerate(timelines.items()):
+        c = colours[k % len(colours)]
+        days = tl.days
+        med = [m[metric].diff.median for m in tl.metrics]
+        lo = [m[metric].diff.p10 for m in tl.metrics]
+        hi = [m[metric].diff.p90 for m in tl.metrics]
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([days, days[::-1]]),
+                y=np.concatenate([hi, lo[::-1]]),
+                fill="toself",
+                fillcolor=c,
+                opacity=0.2,
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=days, y=med, name=f"{label} (median, band p10–p90)", line={"color": c})
+        )
+    t = VISIBILITY_MM.get(metric)
+    if t:
+        for y in (t, -t):
+            fig.add_hline(y=y, line_dash="dot", line_color="#aaa", annotation_text="noticeable")
+    fig.add_hline(
+        y=rest.metrics[metric].diff, line_dash="dash", line_color="#666", annotation_text="before"
+    )
+    fig.update_layout(
+        title=f"{LABELS[metric]}: left − right ({_unit(metric)})",
+        xaxis_title="day after injection",
+        yaxis_title=f"difference ({_unit(metric)})",
+        height=340,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def _effect_chart(tl: Any) -> go.Figure:
+    fig = go.Figure()
+    ids = sorted({m for d in tl.inhibition for m, x in d.items() if x > 0.02})
+    for mid in ids:
+        fig.add_trace(
+            go.Scatter(x=tl.days, y=[100 * d.get(mid, 0.0) for d in tl.inhibition], name=mid)
+        )
+    fig.update_layout(
+        title="Effect over time: muscle inhibition (median, %)",
+        xaxis_title="day after injection",
+        yaxis_title="inhibition (%)",
+        yaxis_range=[0, 100],
+        height=340,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def prediction_section(
+    rest_p: dict[str, Any], rest: Analysis, subject: Any, day: float, expr: str
+) -> None:
+    ss = st.session_state
+    name = ss.active_plan
+    entry = ss.plans[name]
+    skey = rest.image.sha256
+    tl, at, plan = _predictions(skey, subject, entry, day, expr)
+    st.subheader(f"Prediction: {name} · day {day:g} · {EXPRESSION_LABELS[expr]}")
+    if at is None:
+        st.error("Fix the plan (see the Plan tab) to see its prediction.", icon=":material/error:")
+        return
+    o1, o2, o3, o4 = st.columns(4)
+    heat = o1.toggle("Displacement heat map", value=True, key="opt_heat")
+    show_pts = o2.toggle("Injection points", value=True, key="opt_points")
+    oblique = o3.toggle("Three-quarter view", value=False, key="opt_oblique")
+    diff_overlay = o4.toggle("Difference overlay on photo", value=False, key="opt_diff")
+    az = 25.0 if oblique else 0.0
+
+    disp = at.displacement_mm[0]
+    mag = np.linalg.norm(disp, axis=1)
+    clim = (0.0, max(1.0, float(np.linalg.norm(tl.displacement_mm, axis=2).max())))
+    pj = _plan_json(plan)
+    pts_before = _injection_points(plan, rest.mesh.vertices_mm) if show_pts else None
+    pts_after = _injection_points(plan, at.vertices_mm[0]) if show_pts else None
+    with st.spinner("Drawing the face…"):
+        before3d = _render(
+            f"{skey}|before|{_points_key(pts_before)}|{az}",
+            rest.mesh.vertices_mm,
+            rest,
+            None,
+            pts_before,
+            None,
+            az,
+        )
+        after3d = _render(
+            f"{skey}|after|{pj}|{day}|{expr}|{heat}|{show_pts}|{az}",
+            at.vertices_mm[0],
+            rest,
+            mag if heat else None,
+            pts_after,
+            clim,
+            az,
+        )
+        warped = _warp(f"{skey}|{pj}|{day}|{expr}", rest, disp)
+    shown_after = difference_overlay(rest.image.rgb, warped) if diff_overlay else warped
+    b, a = st.columns(2)
+    with b:
+        st.markdown("#### Before")
+        st.image(before3d, caption="3D face (photo-textured mesh)", width="stretch")
+        st.image(_face_crop(rest.image.rgb, rest), caption="Photo", width="stretch")
+    with a:
+        st.markdown(f"#### After · day {day:g}")
+        st.image(
+            after3d,
+            caption="Predicted 3D face" + (", heat map = displacement (mm)" if heat else ""),
+            width="stretch",
+        )
+        st.image(
+            _face_crop(shown_after, rest),
+            caption="Predicted photo (original warped by the predicted movement)"
+            + (", changes in magenta" if diff_overlay else ""),
+            width="stretch",
+        )
+    st.caption(f"Largest predicted skin movement at day {day:g}: {mag.max():.1f} mm.")
+
+    st.markdown("#### Predicted measurements at this day")
+    rows = []
+    for n in METRIC_NAMES:
+        mr = at.metrics[0][n]
+        before = rest.metrics[n]
+        if n == "symmetry_index_mm":
+            rows.append(
+                {
+                    "Measurement": LABELS[n],
+                    "Before L−R": None,
+                    "Predicted L−R (p10 to p90)": f"{mr.left.median:.1f} (index)",
+                    "Left": f"{mr.left.median:.1f}",
+                    "Right": f"{mr.right.median:.1f}",
+                    "Visible": "",
+                }
+            )
+            continue
+        rows.append(
+            {
+                "Measurement": LABELS[n],
+                "Before L−R": round(before.diff, 1),
+                "Predicted L−R (p10 to p90)": _rng(mr.diff),
+                "Left": f"{mr.left.median:.1f} ({mr.left.p10:.1f}–{mr.left.p90:.1f})",
+                "Right": f"{mr.right.median:.1f} ({mr.right.p10:.1f}–{mr.right.p90:.1f})",
+                "Visible": "● visible" if mr.visible else "not visible",
+            }
+        )
+    st.dataframe(_highlight(pd.DataFrame(rows)), hide_index=True, width="stretch", key="pred_table")
+    if at.warnings:
+        for w in at.warnings:
+            st.warning(w.message, icon=":material/warning:")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(_effect_chart(tl), width="stretch", key="effect_chart")
+    with c2:
+        changed = sorted(
+            (n for n in METRIC_NAMES if n != "symmetry_index_mm"),
+            key=lambda n: -abs(tl.metrics[tl.at(14)][n].diff.median - rest.metrics[n].diff),
+        )
+        metric = st.selectbox(
+            "Measurement over time", changed, format_func=LABELS.get, key="timeline_metric"
+        )
+        st.plotly_chart(
+            _timeline_chart({name: tl}, metric, rest), width="stretch", key="metric_chart"
+        )
+
+    st.markdown("#### Downloads")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(
+        "Before/after image (PNG, no metadata)",
+        encode_png(
+            grid(
+                [[_face_crop(rest.image.rgb, rest), _face_crop(warped, rest)], [before3d, after3d]]
+            )
+        ),
+        file_name=f"before_after_day{day:g}.png",
+        mime="image/png",
+        key="dl_png",
+    )
+    d2.download_button(
+        "Measurements (CSV)",
+        _measurements_csv(rest, at, name, day),
+        file_name="measurements.csv",
+        mime="text/csv",
+        key="dl_csv",
+    )
+    d3.download_button(
+        "Plan (JSON)",
+        json.dumps(plan_to_json(plan), indent=2),
+        file_name=f"{name.replace(' ', '_')}.json",
+        mime="application/json",
+        key="dl_plan",
+    )
+    with st.expander("What the model cannot know", expanded=False):
+        st.markdown(LIMITS)
+
+
+def _measurements_csv(rest: Analysis, at: Any, plan_name: str, day: float) -> str:
+    rows = []
+    for n in METRIC_NAMES:
+        m, p = rest.metrics[n], at.metrics[0][n]
+        rows.append(
+            {
+                "metric": n,
+                "unit": _unit(n),
+                "before_left": round(m.left, 3),
+                "before_right": round(m.right, 3),
+                "before_diff": round(m.diff, 3),
+                "threshold": VISIBILITY_MM[n],
+                "plan": plan_name,
+                "day": day,
+                "predicted_diff_median": round(p.diff.median, 3),
+                "predicted_diff_p10": round(p.diff.p10, 3),
+                "predicted_diff_p90": round(p.diff.p90, 3),
+                "predicted_visible": p.visible,
+            }
+        )
+    buf = io.StringIO()
+    pd.DataFrame(rows).to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def compare_section(rest: Analysis, subject: Any, day: float, expr: str) -> None:
+    ss = st.session_state
+    names = list(ss.plans)
+    st.subheader(f"Compare plans · day {day:g}")
+    if len(names) < 2:
+        st.info("Create a second plan (sidebar: New plan or Duplicate) to compare plans.")
+    chosen = st.multiselect(
+        "Plans to compare (up to 3)",
+        names,
+        default=names[-3:],
+        max_selections=3,
+        key="compare_sel_" + hashlib.sha1("|".join(names).encode()).hexdigest()[:8],
+    )
+    results = {}
+    for n in chosen:
+        tl, at, plan = _predictions(rest.image.sha256, subject, ss.plans[n], day, expr)
+        if at is None:
+            st.error(
+                f"{n}: the plan has an error; fix it in the Plan tab.", icon=":material/error:"
+            )
+            continue
+        results[n] = (tl, at, plan)
+    if not results:
+        return
+    summary = []
+    for n, (_tl, at, plan) in results.items():
+        m = at.metrics[0]
+        visible = [LABELS[k] for k in METRIC_NAMES if m[k].visible]
+        worst = max(
+            (k for k in METRIC_NAMES if VISIBILITY_MM[k]),
+            key=lambda k: abs(m[k].diff.median) / VISIBILITY_MM[k],
+        )
+        tot = plan.total_units()
+        summary.append(
+            {
+                "Plan": n,
+                "Product": plan.product,
+                "Total units (product)": round(tot["product"], 1),
+                "Total units (ona-equivalent)": round(tot["ona"], 1),
+                "Symmetry index (mm)": round(m["symmetry_index_mm"].left.median, 2),
+                "Visible asymmetries": len(visible),
+                "Largest residual": f"{LABELS[worst]}: {_rng(m[worst].diff)} {_unit(worst)}",
+                "Warnings": len(at.warnings),
+            }
+        )
+    before = {
+        "Plan": "(before)",
+        "Product": "",
+        "Total units (product)": 0.0,
+        "Total units (ona-equivalent)": 0.0,
+        "Symmetry index (mm)": round(rest.metrics["symmetry_index_mm"].left, 2),
+        "Visible asymmetries": sum(m.visible for m in rest.metrics.values()),
+        "Largest residual": "",
+        "Warnings": 0,
+    }
+    st.dataframe(
+        pd.DataFrame([before, *summary]),
+        hide_index=True,
+        width="stretch",
+        key="cmp_summary",
+    )
+    rows = []
+    for k in METRIC_NAMES:
+        if k == "symmetry_index_mm":
+            continue
+        row = {"Measurement": LABELS[k], "Before L−R": round(rest.metrics[k].diff, 1)}
+        for n, (_tl, at, _p) in results.items():
+            mr = at.metrics[0][k]
+            row[n] = _rng(mr.diff) + (" ●" if mr.visible else "")
+        rows.append(row)
+    st.markdown("**Predicted left − right at this day** (median, p10 to p90; ● = visible)")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="cmp_metrics")
+    cols = st.columns(len(results))
+    for col, (n, (_tl, at, plan)) in zip(cols, results.items(), strict=True):
+        with col:
+            pj = _plan_json(plan)
+            img = _warp(f"{rest.image.sha256}|{pj}|{day}|{expr}", rest, at.displacement_mm[0])
+            st.image(
+                _face_crop(img, rest), caption=f"{n}: predicted photo, day {day:g}", width="stretch"
+            )
+            for w in at.warnings:
+                st.warning(w.message, icon=":material/warning:")
+    metric = st.selectbox(
+        "Timeline of",
+        [n for n in METRIC_NAMES if n != "symmetry_index_mm"],
+        format_func=LABELS.get,
+        key="cmp_metric",
+    )
+    st.plotly_chart(
+        _timeline_chart({n: r[0] for n, r in results.items()}, metric, rest),
+        width="stretch",
+        key="cmp_chart",
+    )
+
+
+def sidebar() -> tuple[float, str]:
+    ss = st.session_state
+    with st.sidebar:
+        st.title("Symmetry Studio")
+        st.caption("Predict what a toxin plan is likely to do to an asymmetric face.")
+        names = list(ss.plans)
+        ss.active_plan = st.selectbox(
+            "Active plan",
+            names,
+            index=names.index(ss.active_plan),
+            key=f"active_{len(names)}_{ss.active_plan}",
+        )
+        b1, b2, b3 = st.columns(3)
+        if b1.button("New", key="plan_new", help="A new empty plan"):
+            n = _unique_name(f"Plan {chr(ord('A') + len(names))}")
+            ss.plans[n] = _new_plan()
+            ss.active_plan = n
+            st.rerun()
+        if b2.button("Copy", key="plan_dup", help="A copy of the active plan to vary"):
+            src = ss.plans[ss.active_plan]
+            n = _unique_name(f"{ss.active_plan} copy")
+            ss.plans[n] = {**src, "rows": [dict(r) for r in src["rows"]], "v": 0}
+            ss.active_plan = n
+            st.rerun()
+        if b3.button("Delete", key="plan_del", disabled=len(names) == 1):
+            del ss.plans[ss.active_plan]
+            ss.active_plan = next(iter(ss.plans))
+            st.rerun()
+        st.divider()
+        day = st.slider("Day after injection", 0, 180, 14, 1, key="day")
+        expr = st.selectbox(
+            "Expression to predict", EXPRESSIONS, format_func=EXPRESSION_LABELS.get, key="pred_expr"
+        )
+        st.divider()
+        st.caption(
+            "A prediction, not a promise: every figure has a range. Static asymmetry (volume, "
+            "skeleton, laxity) is not treatable by toxin, and a weak side cannot be lifted."
+        )
+    return float(day), expr
+
+
+def main() -> None:
+    _init_state()
+    ss = st.session_state
+    day, expr = sidebar() if PREDICTION_ERROR is None else (14.0, "rest")
+    tabs = st.tabs(
+        ["1 · Photos", "2 · Analysis", "3 · Plan", "4 · Prediction", "5 · Compare", "Limits"]
+    )
+    with tabs[0]:
+        photos_section()
+    found = _subject_photo()
+    if found is None:
+        for t in tabs[1:5]:
+            with t:
+                st.error(
+                    "No analysable photo: upload a frontal photo of a face.",
+                    icon=":material/error:",
+                )
+        with tabs[5]:
+            st.markdown(LIMITS)
+        return
+    rest_p, rest = found
+    with tabs[1]:
+        analysis_section(rest)
+    with tabs[5]:
+        st.markdown(LIMITS)
+    if PREDICTION_ERROR is not None:
+        for t in tabs[2:5]:
+            with t:
+                st.warning(PREDICTION_ERROR)
+        return
+    try:
+        with st.spinner("Building the tissue model of this face (once per photo)…"):
+            subject = _subject(rest.image.sha256, rest)
+    except SymmetryStudioError as err:
+        for t in tabs[2:5]:
+            with t:
+                st.error(str(err), icon=":material/error:")
+        return
+    entry = ss.plans[ss.active_plan]
+    try:
+        _tl, at, _plan = _predictions(rest.image.sha256, subject, entry, day, expr)
+    except SymmetryStudioError as err:
+        at = None
+        with tabs[3]:
+            st.error(str(err), icon=":material/error:")
+    with tabs[2]:
+        plan_section(at)
+    with tabs[3]:
+        try:
+            prediction_section(rest_p, rest, subject, day, expr)
+        except SymmetryStudioError as err:
+            st.error(str(err), icon=":material/error:")
+    with tabs[4]:
+        try:
+            compare_section(rest, subject, day, expr)
+        except SymmetryStudioError as err:
+            st.error(str(err), icon=":material/error:")
+
+
+main()

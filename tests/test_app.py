@@ -1,0 +1,182 @@
+"""The dashboard through streamlit.testing (AppTest), plus the photo warp and the 3D renderer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import SAMPLE, SHARED_FACES, analysed
+
+APP = "../streamlit_app.py"
+TIMEOUT = 120
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _table(at: AppTest, column: str):
+    """The first table (DataFrame) shown with `column`."""
+    for d in at.dataframe:
+        df = d.value
+        if column in df.columns:
+            return df
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def _predicted(at: AppTest) -> dict[str, str]:
+    """Predicted L−R per measurement at the chosen day, from the prediction table."""
+    df = _table(at, "Predicted L−R (p10 to p90)")
+    return dict(zip(df["Measurement"], df["Predicted L−R (p10 to p90)"], strict=True))
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str) -> None:
+    at.file_uploader(key="uploader").set_value((name, data, mime))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture(scope="module")
+def demo() -> AppTest:
+    return _app()
+
+
+def test_demo_loads_with_both_sides(demo: AppTest) -> None:
+    md = " ".join(m.value for m in demo.markdown)
+    assert "Before" in md and "After · day 14" in md
+    # Photos tab (overlay) + prediction (2 × 3D, photo, predicted photo) + compare.
+    assert len(demo.get("image")) >= 5
+    assert not demo.error
+    assert "Brow height" in " ".join(_table(demo, "Noticeable from")["Measurement"])
+
+
+def test_units_change_changes_prediction() -> None:
+    at = _app()
+    plan = at.session_state["active_plan"]
+    first = _predicted(at)
+    # Add a standard-site injection (right lateral frontalis, 4 U by default for ona).
+    at.selectbox(key=f"add_area_{plan}").set_value("forehead").run()
+    at.selectbox(key=f"add_site_{plan}").set_value("frontalis_lateral_right").run()
+    at.button(key=f"add_btn_{plan}").click().run()
+    assert not at.exception
+    rows = at.session_state["plans"][plan]["rows"]
+    assert [r["site"] for r in rows][-1] == "frontalis_lateral_right"
+    added = _predicted(at)
+    assert added != first
+    # Change its units with the fine-tune control.
+    v = at.session_state["plans"][plan]["v"]
+    at.selectbox(key=f"fine_row_{plan}_{v}").set_value(len(rows) - 1).run()
+    at.number_input(key=f"fine_units_{plan}_{v}_{len(rows) - 1}").set_value(12.0).run()
+    assert not at.exception
+    assert at.session_state["plans"][plan]["rows"][-1]["units"] == 12.0
+    changed = _predicted(at)
+    assert changed != added
+
+
+def test_second_plan_in_comparison() -> None:
+    at = _app()
+    at.button(key="plan_dup").click().run()
+    assert not at.exception
+    names = list(at.session_state["plans"])
+    assert len(names) == 2
+    df = _table(at, "Total units (ona-equivalent)")
+    assert set(names) <= set(df["Plan"])
+    assert "Total units (ona-equivalent)" in df.columns
+
+
+def test_committed_sample_upload_gives_measurements() -> None:
+    at = _app()
+    _upload(at, "sample.jpg", SAMPLE.read_bytes(), "image/jpeg")
+    assert not at.error
+    names = [p["name"] for p in at.session_state["photos"]]
+    assert names == ["sample.jpg"]
+    assert len(_table(at, "Noticeable from")) == 11
+
+
+def test_real_photo_upload_gives_measurements() -> None:
+    folder = SHARED_FACES / "frontal"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    photo = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png"))[0]
+    at = _app()
+    mime = "image/png" if photo.suffix.lower() == ".png" else "image/jpeg"
+    _upload(at, photo.name, photo.read_bytes(), mime)
+    assert not at.error, [e.value for e in at.error]
+    assert [p["name"] for p in at.session_state["photos"]] == [photo.name]
+    df = _table(at, "Noticeable from")
+    assert df["Left"].notna().all()
+    before = dict(zip(df["Measurement"], df["Difference (L−R)"], strict=True))
+    assert before != {}
+    assert "After · day 14" in " ".join(m.value for m in at.markdown)
+
+
+def test_text_file_shows_error_and_keeps_photo() -> None:
+    at = _app()
+    plans_before = dict(at.session_state["plans"])
+    _upload(at, "notes.txt", b"this is not a photo\n" * 10, "text/plain")
+    errors = [e.value for e in at.error]
+    assert any("notes.txt" in e for e in errors), errors
+    assert [p["id"] for p in at.session_state["photos"]] == ["demo"]
+    assert at.session_state["plans"].keys() == plans_before.keys()
+    assert "After · day 14" in " ".join(m.value for m in at.markdown)
+
+
+# --- the predicted photo ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_analysis():
+    return analysed(str(SAMPLE))
+
+
+def test_zero_displacement_is_identity(sample_analysis) -> None:
+    from simulation.photo_warp import warp_photo
+
+    rgb = sample_analysis.image.rgb
+    out = warp_photo(rgb, sample_analysis, np.zeros((468, 3)))
+    assert out.dtype == np.uint8 and np.array_equal(out, rgb)
+
+
+def test_uniform_upward_displacement_moves_brow_up(sample_analysis) -> None:
+    from simulation.photo_warp import warp_photo
+
+    a = sample_analysis
+    rgb = np.array(a.image.rgb)
+    # A dark square on the brow (mid-pupil brow point, in image pixels).
+    brow = a.frame.to_image(a.points_mm["brow_mid_left"] / a.mm_per_px)
+    x, y = np.rint(brow).astype(int)
+    rgb[:] = 200
+    rgb[y - 3 : y + 4, x - 3 : x + 4] = 0
+    disp = np.zeros((468, 3))
+    disp[:, 1] = 2.0  # 2 mm up on every landmark
+    out = warp_photo(rgb, a, disp)
+
+    def centroid(img: np.ndarray) -> np.ndarray:
+        w = (255.0 - img[..., 0].astype(float)) - 55.0
+        w = np.clip(w, 0, None)
+        ys, xs = np.mgrid[: img.shape[0], : img.shape[1]]
+        return np.array([(w * xs).sum(), (w * ys).sum()]) / w.sum()
+
+    shift = centroid(out) - centroid(rgb)
+    expected = 2.0 / a.mm_per_px * np.asarray(a.frame.y_axis)
+    assert np.allclose(shift, expected, atol=0.35), (shift, expected)
+
+
+def test_render_before_after_non_blank(sample_analysis) -> None:
+    from simulation.render import face_camera, render_mesh_png
+
+    m = sample_analysis.mesh
+    cam = face_camera(m.vertices_mm)
+    before = render_mesh_png(m.vertices_mm, m.faces, m.uv, sample_analysis.image.rgb, camera=cam)
+    shifted = m.vertices_mm + [0.0, 0.0, 0.0]
+    heat = np.linalg.norm(m.vertices_mm - m.vertices_mm.mean(axis=0), axis=1) / 50
+    after = render_mesh_png(
+        shifted, m.faces, m.uv, sample_analysis.image.rgb, heat, m.vertices_mm[:3], camera=cam
+    )
+    assert before.shape == after.shape == (560, 480, 3)
+    assert before.std() > 20 and after.std() > 20
+    assert not np.array_equal(before, after)

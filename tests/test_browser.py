@@ -1,0 +1,154 @@
+"""The dashboard in a real browser: streamlit run + Debian's Chromium driven by Playwright.
+
+Saves one screenshot per step under tests/artifacts/ (git-ignored) for the README.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+
+from tests.browser_util import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    streamlit_server,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+SAMPLE = ROOT / "simulation" / "demo" / "grace_hopper.jpg"
+REAL = ROOT.parent / "shared" / "faces" / "frontal" / "01_astronaut_eileen_collins.png"
+
+
+def _pixels_std(locator) -> float:
+    from PIL import Image
+
+    png = locator.screenshot()
+    arr = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float64)
+    return float(arr.std())
+
+
+def _tab(page, label: str):
+    page.get_by_role("tab", name=label).click()
+    wait_idle(page)
+    return page.locator('[role="tabpanel"]:visible').first
+
+
+def _no_exception(page) -> None:
+    text = page.locator("body").inner_text()
+    assert "Traceback" not in text
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make browser installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server() as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1900})
+            yield page, url
+        finally:
+            browser.close()
+
+
+def _prediction_images(panel):
+    imgs = panel.locator('[data-testid="stImage"] img')
+    return imgs
+
+
+def test_consult_flow(browser_page) -> None:
+    page, url = browser_page
+    timings: dict[str, float] = {}
+
+    # Page load → the first full before/after view of the demo.
+    t0 = time.monotonic()
+    page.goto(url)
+    page.get_by_role("tab", name="4 · Prediction").wait_for(timeout=60_000)
+    wait_idle(page)
+    panel = _tab(page, "4 · Prediction")
+    imgs = _prediction_images(panel)
+    imgs.nth(3).wait_for(timeout=60_000)
+    timings["load_to_before_after_s"] = time.monotonic() - t0
+    _no_exception(page)
+
+    # 1. Photos: upload a photo (a real one when available, else the committed sample).
+    panel = _tab(page, "1 · Photos")
+    photo = REAL if REAL.exists() else SAMPLE
+    page.locator('.st-key-uploader input[type="file"]').set_input_files(str(photo))
+    page.get_by_text(photo.name).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    _no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "step1_photos.png"), full_page=True)
+
+    # 2. Analysis.
+    panel = _tab(page, "2 · Analysis")
+    assert "brow height" in panel.inner_text().lower()
+    page.screenshot(path=str(ARTIFACTS / "step2_analysis.png"), full_page=True)
+
+    # 3. Plan: add a standard-site injection.
+    panel = _tab(page, "3 · Plan")
+    before_rows = panel.inner_text().count("Fine-tune")
+    panel.get_by_role("button", name="Add injection").click()
+    wait_idle(page)
+    _no_exception(page)
+    assert before_rows <= 1
+    page.screenshot(path=str(ARTIFACTS / "step3_plan.png"), full_page=True)
+
+    # 4. Prediction: both 3D views and the predicted photo are drawn.
+    panel = _tab(page, "4 · Prediction")
+    imgs = _prediction_images(panel)
+    imgs.nth(3).wait_for(timeout=60_000)
+    for k in range(4):
+        imgs.nth(k).scroll_into_view_if_needed()
+        assert _pixels_std(imgs.nth(k)) > 15, f"image {k} looks blank"
+    page.screenshot(path=str(ARTIFACTS / "step4_prediction.png"), full_page=True)
+
+    # Units edit → updated after view (the prediction tab's images are in the page, hidden).
+    srcs_js = (
+        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].map(i => i.src)"
+    )
+    old = page.evaluate(srcs_js)
+    panel = _tab(page, "3 · Plan")
+    units = panel.locator('[data-testid="stNumberInput"]').filter(has_text="Units").last
+    field = units.locator("input")
+    field.fill("9")
+    t1 = time.monotonic()
+    field.press("Enter")
+    page.wait_for_function(
+        f"(old) => ({srcs_js})().filter(s => !old.includes(s)).length >= 2",
+        arg=old,
+        timeout=30_000,
+        polling=20,
+    )
+    timings["units_edit_to_after_view_s"] = time.monotonic() - t1
+    wait_idle(page)
+    _no_exception(page)
+
+    # 5. Compare: a second plan appears beside the first.
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Copy").click()
+    wait_idle(page)
+    panel = _tab(page, "5 · Compare")
+    text = panel.inner_text()
+    assert "Plan A copy" in text
+    _no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "step5_compare.png"), full_page=True)
+    # A second visit (warm caches: analysis, subject model, renders are shared by content hash).
+    t2 = time.monotonic()
+    page.reload()
+    page.get_by_role("tab", name="4 · Prediction").wait_for(timeout=60_000)
+    _prediction_images(_tab(page, "4 · Prediction")).nth(3).wait_for(timeout=60_000)
+    timings["warm_reload_to_before_after_s"] = time.monotonic() - t2
+    (ARTIFACTS / "browser_timings.txt").write_text(
+        "\n".join(f"{k} {v:.2f}" for k, v in timings.items()) + "\n"
+    )
+    print(timings)
