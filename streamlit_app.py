@@ -52,7 +52,8 @@ PANEL = (480, 560)
 LIMITS = """
 **What the model cannot know.** This is a *prediction, not a promise*: it is a mechanical and
 pharmacological model fitted to one photo, and every number comes with a range (10th–90th
-percentile over uncertain diffusion, potency, muscle size and duration). It cannot see:
+percentile over uncertain spread, potency, individual sensitivity and duration, and over how
+this person's muscle tone and tissue differ from the anatomical average). It cannot see:
 
 - **Static asymmetry** — differences of volume, skeleton, soft-tissue laxity or scarring. Toxin
   only relaxes muscle; it cannot treat these, and the model does not pretend to.
