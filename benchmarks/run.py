@@ -124,11 +124,13 @@ def bench_simulation() -> dict:
 
 def main() -> int:
     photos = sorted(FRONTAL.iterdir()) if FRONTAL.is_dir() else [SAMPLE]
+    from benchmarks.suggest_bench import bench_suggest
     from benchmarks.ui_bench import bench_ui
 
     results = {
         "analysis": bench_analysis(photos),
         "simulation": bench_simulation(),
+        "suggestion": bench_suggest(),
         "dashboard": bench_ui(),
     }
     results["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -151,6 +153,12 @@ def main() -> int:
         f"(≤ 2); direct solve {sim['direct_solve_ms_median']} ms "
         f"({sim['direct_over_basis_ratio']}× slower); 200 samples "
         f"{sim['predict_200_samples_ms_median']} ms (≤ 100)"
+    )
+    sg = results["suggestion"]
+    print(
+        f"suggestion: {sg['photos']} photos, attribution {sg['attribution_ms_median']} ms, "
+        f"suggestion {sg['suggestion_ms_median']} ms median (max {sg['suggestion_ms_max']} ms); "
+        f"attribution + suggestion p90 {sg['attribution_plus_suggestion_ms_p90']} ms (≤ 1000)"
     )
     ui = results["dashboard"]
     if "skipped" in ui:

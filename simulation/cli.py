@@ -182,7 +182,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": cmd_simulate,
     "sites": cmd_sites,
     "muscles": cmd_muscles,
+    "suggest": lambda args: _suggest(args),
 }
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    """Which muscles drive the asymmetry, the smallest balancing plans, and the visit schedule."""
+    from .suggest_cli import cmd_suggest
+
+    return cmd_suggest(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--expression", default="rest", help="rest, brows_up, frown, smile, …")
     sim.add_argument("--mirrored", action="store_true", help="the photo is a mirrored selfie")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
+    from .suggest_cli import add_parser as add_suggest_parser
+
+    add_suggest_parser(sub)
     for name, text in (("sites", "list standard injection sites"), ("muscles", "list muscles")):
         listing = sub.add_parser(name, help=text)
         listing.add_argument("--json", action="store_true", help="print JSON")
