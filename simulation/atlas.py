@@ -97,8 +97,11 @@ class Muscle:
         return v[list(self.insertion_landmarks), :3] + self.insertion_offset_mm
 
     def belly(self, vertices_mm: np.ndarray) -> np.ndarray:
-        """Centre of the belly (where toxin acts), (3,) mm."""
-        return _anchor(vertices_mm, self.belly_landmarks, self.belly_offset_mm)
+        """Centre of the belly (where toxin acts), (3,) mm, on the skin surface like the sites:
+        an offset from a landmark up a sloping forehead would otherwise float off the face."""
+        p = _anchor(vertices_mm, self.belly_landmarks, self.belly_offset_mm)
+        v = np.asarray(vertices_mm, dtype=np.float64)
+        return np.array([p[0], p[1], surface_z(p[:2], v)])
 
     def fibre_direction(self, vertices_mm: np.ndarray) -> np.ndarray:
         """Unit vector from the insertion towards the origin (zero for a closed sphincter ring)."""
@@ -134,7 +137,7 @@ class InjectionSite:
         """The site on a subject's skin: landmark + offset in the face plane, z from the surface."""
         v = np.asarray(vertices_mm, dtype=np.float64)
         xy = v[self.landmark, :2] + self.offset_mm
-        return np.array([xy[0], xy[1], surface_z(xy, v, fallback=float(v[self.landmark, 2]))])
+        return np.array([xy[0], xy[1], surface_z(xy, v)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,9 +196,12 @@ def _inside(p: np.ndarray, poly: np.ndarray) -> bool:
     return bool(np.count_nonzero(crosses & (x < x_at)) % 2)
 
 
-def surface_z(xy: np.ndarray, vertices_mm: np.ndarray, fallback: float) -> float:
-    """Height of the front-most canonical-topology triangle over (x, y); `fallback` off the mesh."""
-    tri = np.asarray(vertices_mm, dtype=np.float64)[canonical_mesh().faces]
+def surface_z(xy: np.ndarray, vertices_mm: np.ndarray) -> float:
+    """Height of the front-most canonical-topology triangle over (x, y); off the mesh (above the
+    forehead's edge, say), the height of the nearest vertex, so points just inside and just
+    outside the edge stay consistent."""
+    v = np.asarray(vertices_mm, dtype=np.float64)
+    tri = v[canonical_mesh().faces]
     a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
     v0, v1 = b[:, :2] - a[:, :2], c[:, :2] - a[:, :2]
     v2 = np.asarray(xy, dtype=np.float64) - a[:, :2]
@@ -207,7 +213,8 @@ def surface_z(xy: np.ndarray, vertices_mm: np.ndarray, fallback: float) -> float
     eps = 1e-9
     hit = ok & (s >= -eps) & (t >= -eps) & (s + t <= 1 + eps)
     if not hit.any():
-        return fallback
+        nearest = np.argmin(np.sum((v[:, :2] - np.asarray(xy, dtype=np.float64)) ** 2, axis=1))
+        return float(v[nearest, 2])
     z = a[:, 2] + s * (b[:, 2] - a[:, 2]) + t * (c[:, 2] - a[:, 2])
     return float(z[hit].max())
 

@@ -54,7 +54,7 @@ class Injection:
             return atlas.site(sid).position(vertices_mm)
         v = np.asarray(vertices_mm, dtype=np.float64)
         xy = v[self.landmark, :2] + np.asarray(self.offset_mm)
-        return np.array([xy[0], xy[1], atlas.surface_z(xy, v, float(v[self.landmark, 2]))])
+        return np.array([xy[0], xy[1], atlas.surface_z(xy, v)])
 
     def describe(self) -> str:
         where = self.site_id or f"landmark {self.landmark} {self.offset_mm}"

@@ -248,3 +248,24 @@ def test_no_standard_site_sits_in_its_own_danger_zone_on_real_faces(path):
     v = analysed(str(path)).mesh.vertices_mm
     hits = {s.id: atlas.danger_zones(s.position(v), v, s.target) for s in atlas.sites()}
     assert {k: v for k, v in hits.items() if v} == {}
+
+
+@pytest.mark.parametrize("path", [SAMPLE, *frontal_photos()], ids=photo_id)
+def test_every_standard_site_reaches_its_own_muscle(path):
+    """A site's usual low dose must mostly reach the muscle it is named for (the lateral
+    corrugator point once delivered nothing to the corrugator and everything to the frontalis).
+    Broad smiles and three-quarter views distort the mouth and lids, so the floor there is 25%."""
+    from simulation import pharmacology
+
+    v = analysed(str(path)).mesh.vertices_mm
+    ms = atlas.muscles()
+    ids = [m.id for m in ms]
+    belly = np.array([m.belly(v) for m in ms])
+    radius = np.array([m.belly_radius_mm for m in ms])
+    floor = 0.8 if path == SAMPLE else 0.25
+    for s in atlas.sites():
+        lo = s.usual_units[0]
+        got = pharmacology.received_units(
+            s.position(v)[None], np.array([lo]), np.array([lo * 0.025]), belly, radius
+        )
+        assert got[ids.index(s.target)] >= floor * lo, s.id
