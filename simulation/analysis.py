@@ -33,7 +33,7 @@ ANALYSIS_SCHEMA = "symmetry-studio/analysis/1"
 EXPRESSIONS = ("rest", "brows_up", "frown", "eyes_closed", "smile", "pucker", "clench")
 
 CORNER = {"right": 61, "left": 291}
-JAW = {"right": (172, 136), "left": (397, 365)}  # jaw-angle region of the face outline
+JAW = {"right": (172,), "left": (397,)}  # the jaw angle on the face outline, over the masseter
 STOMION = (13, 14)
 LIP_LOWER_MID = 17
 

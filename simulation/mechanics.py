@@ -39,6 +39,10 @@ ANCHOR_SOFT = 3.5e-4
 ANCHOR_BONE = 5.0e-3
 # Assumption: the mesh outline stands for the rest of the head (scalp, ears, neck): stiffer still.
 ANCHOR_BOUNDARY = 2.0e-2
+# Assumption: skin over a bulk muscle is bound to it by fascia, so it follows the muscle's
+# surface about 1:1 at the belly centre. The spring-equivalent load alone gave ~0.5 mm per mm of
+# thinning because the surrounding membrane holds the skin back; this gain restores ~1:1.
+BULK_LOAD_GAIN = 1.9
 BOUNDARY_FALLOFF_MM = 4.0
 
 # Assumption: regions anchored to bone, as canonical landmarks (left side; mirrored in code) and
@@ -273,7 +277,7 @@ def muscle_load(model: TissueModel, m: Muscle, vertices468_mm: np.ndarray) -> np
         d = np.linalg.norm(x - m.insertion(v468), axis=1)
         w = _gaussian(d, m.radius_mm)
         springs = model.anchoring * model.areas_mm2
-        return (w * springs)[:, None] * -m.fibre_direction(v468)[None, :]
+        return BULK_LOAD_GAIN * (w * springs)[:, None] * -m.fibre_direction(v468)[None, :]
     else:
         raise ValueError(f"unknown muscle kind '{m.kind}'")
     w = w * model.areas_mm2

@@ -105,8 +105,8 @@ def test_displacements_are_a_few_millimetres(canon) -> None:
     _, _, basis = canon
     peak = np.linalg.norm(basis.displacements, axis=2).max(axis=1)
     for mid, unit, top in zip(basis.muscle_ids, basis.units, peak, strict=True):
-        if unit == "thickness_mm":
-            assert 0.3 <= top <= 1.2, mid
+        if unit == "thickness_mm":  # skin follows the bulk muscle ~1:1 (1.0-1.05 on real faces)
+            assert 0.8 <= top <= 1.6, mid
         else:
             assert 0.5 <= top <= 15.0, mid
 

@@ -178,8 +178,9 @@ def test_masseter_30u_thins_by_about_12_percent_lowest_between_weeks_8_and_14():
     thick = np.array([d["masseter_left"] for d in pr.thickness_change_pct])
     assert -16 <= thick[84] <= -8
     assert 56 <= int(thick.argmin()) <= 98
+    # −12% of an ~11 mm masseter (assumption) with skin following it ~1:1: about 1.3 mm per side
     width = [d["lower_face_half_width_mm"].left.median for d in pr.metrics]
-    assert width[84] < s.analysis.metrics["lower_face_half_width_mm"].left
+    assert -2.0 <= width[84] - s.analysis.metrics["lower_face_half_width_mm"].left <= -0.5
 
 
 def test_products_convert_10u_abo_equals_4u_ona():
