@@ -30,10 +30,15 @@ class ModelFileError(SymmetryStudioError):
 
 @dataclass(frozen=True)
 class Notice:
-    """A warning attached to a result: a stable `code` and a readable `message`."""
+    """A warning attached to a result: a stable `code`, a readable `message`, and, for a plan
+    warning about one injection, that injection's index (0-based) so a UI can show it there."""
 
     code: str
     message: str
+    injection: int | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    def to_json(self) -> dict[str, str | int]:
+        out: dict[str, str | int] = {"code": self.code, "message": self.message}
+        if self.injection is not None:
+            out["injection"] = self.injection
+        return out

@@ -347,7 +347,7 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
     for k, inj in enumerate(plan.injections):
         where = f"injection {k + 1} ({inj.describe()})"
         for code, message in atlas.danger_zones(inj.position(v468), v468, inj.target):
-            out.append(Notice(code, f"{where}: {message}"))
+            out.append(Notice(code, f"{where}: {message}", injection=k))
         sid = inj.site_id
         if sid:
             lo, hi = atlas.site(sid).usual_units
@@ -358,6 +358,7 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                         "unusual_dose",
                         f"{where}: {u:g} U ona-equivalent is far outside this site's usual "
                         f"{lo:g}-{hi:g} U",
+                        injection=k,
                     )
                 )
     return out

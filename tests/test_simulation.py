@@ -247,9 +247,13 @@ def test_risky_plans_get_coded_warnings():
     heavy = plan(*[{"site": "masseter_lower_left", "units": 80, "day": 0}] * 6)
     codes = {w.code for w in predict(s, heavy, [14]).warnings}
     assert {"over_session_maximum", "unusual_dose"} <= codes
-    low_point = plan({"point": {"landmark": 336, "offset_mm": [0, 3]}, "units": 4})
-    codes = {w.code for w in predict(s, low_point, [14]).warnings}
-    assert codes & {"glabella_too_low", "frontalis_low", "near_lid_levator"}
+    low_point = plan(
+        {"site": "dao_left", "units": 2},
+        {"point": {"landmark": 336, "offset_mm": [0, 3]}, "units": 4},
+    )
+    zone = [w for w in predict(s, low_point, [14]).warnings if w.code != "unusual_dose"]
+    assert {w.code for w in zone} & {"glabella_too_low", "frontalis_low", "near_lid_levator"}
+    assert {w.injection for w in zone if w.code != "frontalis_without_glabella"} == {1}
 
 
 def test_plan_json_round_trips():
