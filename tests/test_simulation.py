@@ -210,6 +210,17 @@ def test_time_course_half_effect_between_day_2_and_4():
     assert 2.0 <= half <= 4.0
 
 
+def test_glabella_20u_wears_off_to_under_10_percent_at_20_plus_minus_3_weeks():
+    """Median return to baseline 19.7 weeks after 20 U ona to the glabella (clinical-basis.md)."""
+    s = subject_for(str(SAMPLE))
+    weeks = np.array([2.0, 17.0, 20.0, 23.0])
+    pr = predict(s, plan(*GLABELLA_20U), weeks * 7, samples=10)
+    effect = np.linalg.norm(pr.displacement_mm, axis=2).max(axis=1)
+    peak = effect[0]
+    assert effect[1] > 0.1 * peak  # still working at 17 weeks
+    assert effect[3] < 0.1 * peak  # back under 10% by 23 weeks
+
+
 @pytest.mark.parametrize(
     ("injection", "code"),
     [
