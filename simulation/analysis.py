@@ -94,6 +94,7 @@ class Analysis:
                 "height": int(self.image.rgb.shape[0]),
                 "mirrored": self.image.mirrored,
                 "sha256": self.image.sha256,
+                "decode_scale": self.image.decode_scale,
             },
             "expression": self.expression,
             "scale": {

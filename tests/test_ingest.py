@@ -592,3 +592,18 @@ def test_no_file_handle_left_open_and_nothing_written(tmp_path: Path) -> None:
             load_image(bad)
     assert open_fds() <= before
     assert sorted(tmp_path.iterdir()) == before_files
+
+
+def test_large_phone_jpeg_is_decoded_at_working_resolution():
+    """A 12-megapixel JPEG is decoded at half size (the decoder's own scaling); smaller ones are
+    untouched, so every other test sees exact pixels."""
+    big = Image.new("RGB", (4200, 3000), (200, 120, 90))
+    buf = io.BytesIO()
+    big.save(buf, format="JPEG", quality=90)
+    img = load_image(buf.getvalue())
+    assert img.rgb.shape == (1500, 2100, 3) and img.decode_scale == 0.5
+    small = Image.new("RGB", (4000, 3000), (200, 120, 90))
+    buf = io.BytesIO()
+    small.save(buf, format="JPEG", quality=90)
+    same = load_image(buf.getvalue())
+    assert same.rgb.shape == (3000, 4000, 3) and same.decode_scale == 1.0
