@@ -1,4 +1,5 @@
-"""Symmetry Studio consult dashboard: photos → analysis → plan → prediction → comparison.
+"""Symmetry Studio consult dashboard: photos → analysis (and what drives the asymmetry) → plan
+(and suggested plans) → prediction → comparison → the 12-month schedule.
 
 This file only arranges widgets and calls the `simulation` package. Everything one browser
 session holds lives in `st.session_state`; shared caches are keyed by content hashes (photo
@@ -9,6 +10,7 @@ Run: `streamlit run streamlit_app.py`
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -20,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from simulation.analysis import EXPRESSIONS, Analysis, analyze_image, excursions
+from simulation.analysis import EXPRESSIONS, Analysis, Study, analyze_image, excursions
 from simulation.errors import SymmetryStudioError
 from simulation.ingest import encode_png, load_image
 from simulation.metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, summary_sentence
@@ -29,8 +31,11 @@ from simulation.render import FaceRenderer, draw_landmarks, face_camera, grid
 
 try:  # the prediction layer; the photo and analysis views work without it
     from simulation import atlas, pharmacology
+    from simulation.attribution import KEY_METRICS, Attribution, attribute
     from simulation.plan import PLAN_SCHEMA, Plan, parse_plan, plan_to_json
     from simulation.prediction import Prediction, build_subject, predict
+    from simulation.schedule import Schedule, schedule
+    from simulation.suggest import Suggestions, suggest
 
     PREDICTION_ERROR = None
 except ImportError as _err:  # pragma: no cover - only while the package is incomplete
@@ -114,6 +119,33 @@ def _render(key: str, _vertices: np.ndarray, _a: Analysis, _scalars, _points, cl
 @st.cache_resource(max_entries=48, show_spinner=False)
 def _warp(key: str, _a: Analysis, _disp: np.ndarray) -> np.ndarray:
     return warp_photo(_a.image.rgb, _a, _disp)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _attribution(key: str, _subject: Any, _study: Study) -> Attribution:
+    """Which muscles drive the asymmetry; `key` names the rest and expression photos."""
+    return attribute(_subject, _study)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _suggestions(
+    key: str, product: str, max_units: float | None, _subject: Any, _study: Study, _att: Any
+) -> Suggestions:
+    return suggest(_subject, _study, product, max_units, attribution=_att)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _schedule(
+    key: str,
+    plan_json: str,
+    event: dt.date | None,
+    start: dt.date,
+    _subject: Any,
+    _att: Any,
+) -> Schedule:
+    return schedule(
+        _subject, parse_plan(plan_json), event_date=event, start=start, attribution=_att
+    )
 
 
 # --- session state -----------------------------------------------------------------------------
@@ -425,6 +457,109 @@ def analysis_section(rest: Analysis) -> None:
         )
 
 
+def _study(rest_p: dict[str, Any], rest: Analysis) -> tuple[str, Study]:
+    """The rest photo and one analysable photo per other expression, and a key made of their
+    content hashes (for the attribution and suggestion caches)."""
+    by_expr: dict[str, Analysis] = {}
+    for p in st.session_state.photos:
+        if p is rest_p or p["expression"] in ("rest", rest.expression, *by_expr):
+            continue
+        try:
+            by_expr[p["expression"]] = _photo_analysis(p)
+        except SymmetryStudioError:
+            continue
+    key = "|".join([rest.image.sha256, *(f"{e}:{a.image.sha256}" for e, a in by_expr.items())])
+    exc = {e: excursions(rest, a) for e, a in by_expr.items()}
+    return key, Study((rest, *by_expr.values()), exc)
+
+
+def _amount(value: float, name: str) -> str:
+    return f"{abs(value):.1f}{'°' if _unit(name) == '°' else ' mm'}"
+
+
+def attribution_section(att: Attribution) -> None:
+    st.divider()
+    st.subheader("What drives the asymmetry")
+    st.caption(
+        "A model estimate, not a diagnosis: the side-to-side differences in muscle tone (or, for "
+        "the masseter, thickness) that best explain the measured differences through this face's "
+        "tissue model"
+        + (
+            f", using the {', '.join(EXPRESSION_LABELS[e] for e in att.expressions)} photos"
+            if att.expressions
+            else " (rest photo only: expression photos sharpen it and can reveal weakness)"
+        )
+        + ". Confidence is the share of refits, with the measurements varied within their "
+        "noise, that keep the muscle at a similar size."
+    )
+    shown = att.muscles[:8]
+    if shown:
+        rows = []
+        for k, m in enumerate(shown, 1):
+            top = max(m.explained_mm, key=lambda n: abs(m.explained_mm[n]))
+            rows.append(
+                {
+                    "#": k,
+                    "Muscle": m.name,
+                    "Side": m.side,
+                    "Stronger by": f"{100 * m.excess:.0f}% {m.quantity}",
+                    "Explains most of": LABELS[top],
+                    "Explained (L−R)": f"{m.explained_mm[top]:+.1f} {_unit(top)}",
+                    "Confidence": m.confidence,
+                }
+            )
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            width="stretch",
+            key="attr_table",
+            column_config={
+                "Confidence": st.column_config.ProgressColumn(
+                    "Confidence", min_value=0.0, max_value=1.0, format="percent"
+                )
+            },
+        )
+        st.markdown(
+            "\n".join(
+                f"{k}. {m.sentence[0].upper() + m.sentence[1:]} *(confidence {m.confidence:.0%})*"
+                for k, m in enumerate(shown, 1)
+            )
+        )
+        if len(att.muscles) > len(shown):
+            st.caption(f"… and {len(att.muscles) - len(shown)} smaller contributions.")
+    else:
+        st.info("No muscle explains a measurable difference.", icon=":material/info:")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Not a toxin case** (what muscles do not explain)")
+        for u in att.untreatable:
+            st.warning(
+                f"{LABELS[u.measurement]}: {_amount(u.residual_mm, u.measurement)} remains — "
+                f"{u.reason}.",
+                icon=":material/block:",
+            )
+        if not att.untreatable:
+            st.caption("No difference of 1 mm or more is left over once the muscles are counted.")
+    with c2:
+        st.markdown("**Weakness** (a side that moves too little)")
+        for w in att.weakness:
+            u = _unit(w.measurement)
+            st.error(
+                f"{w.message[0].upper()}{w.message[1:]}. Movement from rest: left "
+                f"{w.excursion_left:+.1f} {u}, right {w.excursion_right:+.1f} {u}.",
+                icon=":material/error:",
+            )
+        if not att.weakness:
+            st.caption(
+                "No weak side found."
+                if att.expressions
+                else "Needs expression photos (brows up, smile, …) to compare each side's movement."
+            )
+    if att.summary:
+        with st.expander("Per measurement: who explains what"):
+            st.markdown("\n".join(f"- {line}" for line in att.summary))
+
+
 def _site_label(site_id: str) -> str:
     s = {x.id: x for x in atlas.sites()}.get(site_id)
     if s is None:
@@ -638,6 +773,135 @@ def plan_section(pred: Prediction | None) -> None:
                 st.rerun()
         if ss.plan_error:
             st.error(ss.plan_error, icon=":material/error:")
+
+
+def _request_suggestions(study_key: str) -> None:
+    ss = st.session_state
+    ss.suggest_req = {
+        "key": study_key,
+        "product": ss["sug_product"],
+        "max_units": ss["sug_max"],
+    }
+
+
+def _current_suggestions(
+    study_key: str, subject: Any, study: Study, att: Attribution
+) -> tuple[dict[str, Any] | None, Suggestions | None]:
+    """The suggestions last asked for in this session, if they were for these photos."""
+    req = st.session_state.get("suggest_req")
+    if not req or req["key"] != study_key:
+        return req, None
+    max_units = None if req["max_units"] is None else float(req["max_units"])
+    sug = _suggestions(study_key, req["product"], max_units, subject, study, att)
+    return req, sug
+
+
+def _use_suggestion(name: str, fraction: float, plan: Plan) -> None:
+    """Add a suggested plan as a new named plan, and make it the active one."""
+    ss = st.session_state
+    new = _unique_name(f"Suggested: {name}")
+    entry = _new_plan(
+        f"suggested {name} plan: aims at {100 * fraction:.0f}% of the muscle-driven asymmetry",
+        _site_rows_from_plan(plan),
+    )
+    entry.update(product=plan.product, dilution=plan.dilution_ml_per_100u)
+    ss.plans[new] = entry
+    ss.active_plan = new
+
+
+def _suggested_table(sug: Suggestions) -> pd.DataFrame:
+    """Before and each alternative's predicted left - right (median, p10 to p90), for the
+    measurements that are asymmetric or that a plan changes (the CLI's rule)."""
+    first = sug[0]
+    row = {"Measurement": "Symmetry index (mm)", "Before": round(first.symmetry_index_before, 1)}
+    for sp in sug:
+        si = sp.symmetry_index
+        row[sp.name.capitalize()] = f"{si.median:.1f} ({si.p10:.1f} to {si.p90:.1f})"
+    rows = [row]
+    for n, d in first.predicted.items():
+        changes = [abs(sp.predicted[n].after.median - d.before) >= 0.2 for sp in sug]
+        if abs(d.before) >= 0.5 or any(changes):
+            label = f"{LABELS[n]} ({_unit(n)})" + (f", day {d.day:g}" if d.day != 14 else "")
+            row = {"Measurement": label, "Before": round(d.before, 1)}
+            for sp in sug:
+                row[sp.name.capitalize()] = _rng(sp.predicted[n].after)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def suggest_section(study_key: str, subject: Any, study: Study, att: Attribution) -> None:
+    ss = st.session_state
+    with st.container(border=True):
+        st.markdown("#### Suggest a plan")
+        st.caption(
+            "The smallest plans over the standard sites that balance the muscle-driven part of the "
+            "asymmetry at day 14 (masseter: week 12), never over-correcting at the pessimistic end "
+            "of the range and never lowering a low brow. Use one to copy it into the editor, then "
+            "change it like any plan."
+        )
+        products = list(pharmacology.PRODUCTS)
+        active = ss.plans[ss.active_plan]["product"]
+        c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+        c1.selectbox(
+            "Product for the suggestions",
+            products,
+            index=products.index(active) if active in products else 0,
+            format_func=lambda p: f"{pharmacology.product_info(p)['brand']} ({p})",
+            key="sug_product",
+        )
+        c2.number_input(
+            "Session limit, product U (optional)",
+            min_value=0.5,
+            max_value=400.0,
+            value=None,
+            step=0.5,
+            placeholder="label maximum",
+            key="sug_max",
+        )
+        c3.button(
+            "Suggest plans",
+            key="suggest_btn",
+            type="primary",
+            width="stretch",
+            on_click=_request_suggestions,
+            args=(study_key,),
+        )
+        req, sug = _current_suggestions(study_key, subject, study, att)
+        if req is None:
+            return
+        if sug is None:
+            st.caption("The photos changed since the last suggestion: suggest again.")
+            return
+        brand = pharmacology.product_info(req["product"])["brand"]
+        limit = "" if req["max_units"] is None else f", at most {req['max_units']:g} U"
+        st.caption(f"For {brand} ({req['product']}){limit}.")
+        if not sug:
+            st.info(f"No plan: {sug.reason}.", icon=":material/info:")
+            return
+        cols = st.columns(len(sug), border=True)
+        for col, sp in zip(cols, sug, strict=True):
+            with col:
+                tot = sp.total_units
+                st.markdown(
+                    f"**{sp.name.capitalize()}** · aims at {100 * sp.fraction:.0f}% of the "
+                    f"muscle-driven part  \n"
+                    f"Total **{tot['product']:g} U** {sp.plan.product} ({tot['ona']:.1f} U ona)"
+                )
+                st.caption(", ".join(f"{i.site_id} {i.units:g} U" for i in sp.plan.injections))
+                for w in sp.warnings:
+                    st.warning(w.message, icon=":material/warning:")
+                st.button(
+                    "Use this plan",
+                    key=f"use_sug_{sp.name}",
+                    on_click=_use_suggestion,
+                    args=(sp.name, sp.fraction, sp.plan),
+                    width="stretch",
+                    help="Add it as a new plan (editable, in Compare) and make it active",
+                )
+        st.markdown(
+            "**Predicted left − right at day 14** (median, p10 to p90; masseter width at week 12)"
+        )
+        st.dataframe(_suggested_table(sug), hide_index=True, width="stretch", key="sug_table")
 
 
 def _unique_name(base: str) -> str:
@@ -998,6 +1262,166 @@ def compare_section(rest: Analysis, subject: Any, day: float, expr: str) -> None
     )
 
 
+def _dates(start: dt.date, days: Any) -> list[dt.date]:
+    return [start + dt.timedelta(days=int(round(float(d)))) for d in days]
+
+
+def _band_traces(fig: go.Figure, x: list, band: dict[str, Any], name: str, colour: str) -> None:
+    """A median line with its p10-p90 band."""
+    fig.add_trace(
+        go.Scatter(
+            x=x + x[::-1],
+            y=list(band["p90"]) + list(band["p10"])[::-1],
+            fill="toself",
+            fillcolor=colour,
+            opacity=0.2,
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=name,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=list(band["median"]), name=name, line={"color": colour}, legendgroup=name)
+    )
+
+
+def _schedule_charts(sched: Schedule, rest: Analysis, metrics: list[str]) -> tuple[Any, Any]:
+    x = _dates(sched.start, sched.days)
+    layout = {
+        "height": 380,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "legend": {"orientation": "h", "y": -0.2},
+        "hovermode": "x unified",
+    }
+    si = go.Figure()
+    _band_traces(si, x, sched.symmetry_index, "symmetry index (median, band p10–p90)", "#00b4d8")
+    si.add_hline(
+        y=rest.metrics["symmetry_index_mm"].left,
+        line_dash="dash",
+        line_color="#666",
+        annotation_text="before",
+    )
+    lr = go.Figure()
+    colours = ["#ff7f50", "#9b5de5", "#2ec4b6", "#e9c46a", "#00b4d8", "#f15bb5", "#8ac926"]
+    for k, n in enumerate(metrics):
+        _band_traces(lr, x, sched.metrics[n], f"{LABELS[n]} ({_unit(n)})", colours[k % 7])
+    lr.add_hline(y=0.0, line_color="#aaa")
+    for fig in (si, lr):
+        for v in sched.visits:
+            if v.injections:
+                fig.add_vline(x=v.date, line_dash="dot", line_color="#888", opacity=0.6)
+        if sched.event_date is not None:
+            fig.add_vline(x=sched.event_date, line_color="#d62828", line_width=2)
+        fig.update_layout(**layout, xaxis_title="date (dotted lines: sessions; red: event)")
+    si.update_layout(title="Symmetry index over the year (mm, lower is more symmetric)")
+    si.update_yaxes(title="symmetry index (mm)", rangemode="tozero")
+    lr.update_layout(title="Left − right over the year (median, band p10–p90)")
+    lr.update_yaxes(title="left − right")
+    return si, lr
+
+
+def schedule_section(
+    rest: Analysis, subject: Any, study_key: str, study: Study, att: Attribution
+) -> None:
+    ss = st.session_state
+    _req, sug = _current_suggestions(study_key, subject, study, att)
+    options: dict[str, Plan | None] = {}
+    for n, entry in ss.plans.items():
+        options[n] = _parsed(entry)[0]
+    for sp in sug or []:
+        options[f"Suggestion: {sp.name} (not yet a plan)"] = sp.plan
+    names = list(options)
+    c1, c2, c3 = st.columns([3, 2, 2])
+    chosen = c1.selectbox(
+        "Schedule for",
+        names,
+        index=names.index(ss.active_plan),
+        key="sched_for_"
+        + hashlib.sha1("|".join([ss.active_plan, *names]).encode()).hexdigest()[:8],
+    )
+    start = c2.date_input("First session", value=dt.date.today(), key="sched_start")
+    event = c3.date_input(
+        "Event date (optional)",
+        value=None,
+        key="sched_event",
+        help="A wedding, a photo shoot…: gives the latest date for the session before it.",
+    )
+    st.subheader(f"12 months: {chosen}")
+    plan = options[chosen]
+    if plan is None:
+        st.error("This plan has an error: fix it in the Plan tab.", icon=":material/error:")
+        return
+    if not plan.injections:
+        st.info("Add injections to this plan to see its visits over the year.")
+        return
+    try:
+        with st.spinner("Predicting the year…"):
+            sched = _schedule(study_key, _plan_json(plan), event, start, subject, att)
+    except SymmetryStudioError as err:
+        st.error(str(err), icon=":material/error:")
+        return
+    if sched.event_date is not None and sched.latest_session_date is not None:
+        lead = (sched.event_date - sched.latest_session_date).days
+        if sched.latest_session_date < sched.start:
+            st.warning(
+                f"Event on {sched.event_date:%a %d %b %Y}: a session should be {lead // 7} weeks "
+                f"ahead, by {sched.latest_session_date:%a %d %b %Y}, before this first session: "
+                "the effect may not have settled by the day.",
+                icon=":material/event_busy:",
+            )
+        else:
+            st.info(
+                f"Event on {sched.event_date:%a %d %b %Y}: the latest session before it is "
+                f"**{sched.latest_session_date:%a %d %b %Y}** ({lead // 7} weeks ahead, so the "
+                "effect has settled by the day).",
+                icon=":material/event:",
+            )
+    unit = pharmacology.product_info(plan.product)["brand"]
+    rows = [
+        {
+            "Day": v.day,
+            "Date": f"{v.date:%a %d %b %Y}",
+            "Visit": v.kind,
+            "Injections": ", ".join(f"{i.site_id} {i.units:g} U" for i in v.injections)
+            or "— (review only)",
+            f"Total ({unit} U)": f"{sum(i.units for i in v.injections):g}",
+            "Note": v.note,
+        }
+        for v in sched.visits
+    ]
+    df = pd.DataFrame(rows)
+    if not df["Note"].astype(bool).any():
+        df = df.drop(columns="Note")
+    st.table(df, hide_index=True)  # a short list whose injections should read in full
+    for n in sched.notes:
+        st.caption(f"Note: {n}")
+    changed = [
+        n
+        for n in KEY_METRICS
+        if abs(rest.metrics[n].diff) >= 0.5
+        or np.abs(sched.metrics[n]["median"] - rest.metrics[n].diff).max() >= 0.2
+    ]
+    metrics = st.multiselect(
+        "Measurements in the chart",
+        list(KEY_METRICS),
+        default=changed or list(KEY_METRICS[:3]),
+        format_func=LABELS.get,
+        key="sched_metrics",
+    )
+    si_fig, lr_fig = _schedule_charts(sched, rest, metrics)
+    g1, g2 = st.columns(2)
+    g1.plotly_chart(si_fig, width="stretch", key="sched_si_chart")
+    g2.plotly_chart(lr_fig, width="stretch", key="sched_lr_chart")
+    for w in sched.warnings:
+        st.warning(w.message, icon=":material/warning:")
+    st.caption(
+        "Maintenance when the predicted effect has halved (12–16 weeks; masseter: three cycles "
+        "10–12 weeks apart, then twice a year). A prediction, not a promise: how long toxin lasts "
+        "varies from person to person, and the review at 2 weeks decides the top-up."
+    )
+
+
 def sidebar() -> tuple[float, str]:
     ss = st.session_state
     with st.sidebar:
@@ -1044,39 +1468,52 @@ def main() -> None:
     ss = st.session_state
     day, expr = sidebar() if PREDICTION_ERROR is None else (14.0, "rest")
     tabs = st.tabs(
-        ["1 · Photos", "2 · Analysis", "3 · Plan", "4 · Prediction", "5 · Compare", "Limits"]
+        [
+            "1 · Photos",
+            "2 · Analysis",
+            "3 · Plan",
+            "4 · Prediction",
+            "5 · Compare",
+            "6 · 12 months",
+            "Limits",
+        ]
     )
+    model_tabs = tabs[2:6]
     with tabs[0]:
         photos_section()
     found = _subject_photo()
     if found is None:
-        for t in tabs[1:5]:
+        for t in tabs[1:6]:
             with t:
                 st.error(
                     "No analysable photo: upload a frontal photo of a face.",
                     icon=":material/error:",
                 )
-        with tabs[5]:
+        with tabs[6]:
             st.markdown(LIMITS)
         return
     rest_p, rest = found
     with tabs[1]:
         analysis_section(rest)
-    with tabs[5]:
+    with tabs[6]:
         st.markdown(LIMITS)
     if PREDICTION_ERROR is not None:
-        for t in tabs[2:5]:
+        for t in model_tabs:
             with t:
                 st.warning(PREDICTION_ERROR)
         return
     try:
         with st.spinner("Building the tissue model of this face (once per photo)…"):
             subject = _subject(rest.image.sha256, rest)
+        study_key, study = _study(rest_p, rest)
+        att = _attribution(study_key, subject, study)
     except SymmetryStudioError as err:
-        for t in tabs[2:5]:
+        for t in (tabs[1], *model_tabs):
             with t:
                 st.error(str(err), icon=":material/error:")
         return
+    with tabs[1]:
+        attribution_section(att)
     entry = ss.plans[ss.active_plan]
     try:
         _tl, at, _plan = _predictions(rest.image.sha256, subject, entry, day, expr)
@@ -1085,6 +1522,10 @@ def main() -> None:
         with tabs[3]:
             st.error(str(err), icon=":material/error:")
     with tabs[2]:
+        try:
+            suggest_section(study_key, subject, study, att)
+        except SymmetryStudioError as err:
+            st.error(str(err), icon=":material/error:")
         plan_section(at)
     with tabs[3]:
         try:
@@ -1094,6 +1535,11 @@ def main() -> None:
     with tabs[4]:
         try:
             compare_section(rest, subject, day, expr)
+        except SymmetryStudioError as err:
+            st.error(str(err), icon=":material/error:")
+    with tabs[5]:  # last: the year's prediction should not hold up the before/after view
+        try:
+            schedule_section(rest, subject, study_key, study, att)
         except SymmetryStudioError as err:
             st.error(str(err), icon=":material/error:")
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -21,7 +25,7 @@ def _app() -> AppTest:
 
 def _table(at: AppTest, column: str):
     """The first table (DataFrame) shown with `column`."""
-    for d in at.dataframe:
+    for d in [*at.dataframe, *at.table]:
         df = d.value
         if column in df.columns:
             return df
@@ -123,6 +127,85 @@ def test_text_file_shows_error_and_keeps_photo() -> None:
     assert [p["id"] for p in at.session_state["photos"]] == ["demo"]
     assert at.session_state["plans"].keys() == plans_before.keys()
     assert "After · day 14" in " ".join(m.value for m in at.markdown)
+
+
+# --- what drives the asymmetry, suggested plans, the 12-month schedule ------------------------
+
+
+def test_attribution_panel_on_demo(demo: AppTest) -> None:
+    assert "What drives the asymmetry" in [s.value for s in demo.subheader]
+    df = _table(demo, "Confidence")
+    assert len(df) >= 1
+    assert set(df["Side"]) <= {"left", "right"}
+    assert df["Confidence"].between(0.0, 1.0).all()
+    assert df["Explained (L−R)"].str.match(r"^[+-]\d+\.\d (mm|°)$").all()
+    md = " ".join(m.value for m in demo.markdown)
+    assert "Not a toxin case" in md and "Weakness" in md
+    assert "explains" in md or "accounts for" in md  # the plain-language sentences
+    assert any("model estimate" in c.value for c in demo.caption)
+
+
+def test_schedule_on_demo(demo: AppTest) -> None:
+    visits = _table(demo, "Visit")
+    assert visits["Visit"].iloc[0] == "initial" and visits["Day"].iloc[0] == 0
+    assert visits["Day"].iloc[1] == 14 and visits["Visit"].iloc[1] in ("review", "top-up")
+    assert (visits["Visit"] == "maintenance").sum() >= 3
+    assert visits["Day"].max() <= 365
+    charts = {c.proto.id for c in demo.get("plotly_chart")}
+    assert len(charts) >= 5  # effect, measurement, compare, and the year's two charts
+
+
+def test_event_date_gives_latest_session() -> None:
+    at = _app()
+    event = dt.date.today() + dt.timedelta(days=120)
+    at.date_input(key="sched_event").set_value(event).run()
+    assert not at.exception, [e.value for e in at.exception]
+    latest = (event - dt.timedelta(days=21)).strftime("%a %d %b %Y")
+    assert any(latest in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_suggest_and_use_plan() -> None:
+    at = _app()
+    photos = [(p["id"], p["data"]) for p in at.session_state["photos"]]
+    plan_a = copy.deepcopy(at.session_state["plans"]["Plan A"])
+    at.number_input(key="sug_max").set_value(5.0)
+    at.button(key="suggest_btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    use = [b.key for b in at.button if (b.key or "").startswith("use_sug_")]
+    if not use:  # no plan: the reason is shown instead
+        assert any(i.value.startswith("No plan:") for i in at.info)
+        return
+    totals = [
+        float(t)
+        for t in re.findall(r"Total \*\*([\d.]+) U\*\*", " ".join(m.value for m in at.markdown))
+    ]
+    assert totals and max(totals) <= 5.0
+    # Without a limit: the demo's brow asymmetry gets a balanced plan.
+    at.number_input(key="sug_max").set_value(None)
+    at.button(key="suggest_btn").click().run()
+    use = [b.key for b in at.button if (b.key or "").startswith("use_sug_")]
+    assert "use_sug_balanced" in use, use
+    at.button(key="use_sug_balanced").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    name = "Suggested: balanced"
+    plans = at.session_state["plans"]
+    assert list(plans) == ["Plan A", name]
+    assert at.session_state["active_plan"] == name
+    assert plans[name]["rows"] and all(r["day"] == 0.0 for r in plans[name]["rows"])
+    assert plans["Plan A"] == plan_a
+    assert [(p["id"], p["data"]) for p in at.session_state["photos"]] == photos
+    selector = next(s for s in at.sidebar.selectbox if s.label == "Active plan")
+    assert name in selector.options and selector.value == name
+    assert f"Plan: {name}" in [s.value for s in at.subheader]
+    assert {"Plan A", name} <= set(_table(at, "Total units (ona-equivalent)")["Plan"])
+    # It is an ordinary plan: editable like the user's own.
+    v = plans[name]["v"]
+    before = _predicted(at)
+    at.number_input(key=f"fine_units_{name}_{v}_0").set_value(8.0).run()
+    assert not at.exception
+    assert at.session_state["plans"][name]["rows"][0]["units"] == 8.0
+    assert _predicted(at) != before
+    assert at.session_state["plans"]["Plan A"] == plan_a
 
 
 # --- the predicted photo ---------------------------------------------------------------------

@@ -142,6 +142,16 @@ def test_consult_flow(browser_page) -> None:
     assert "Plan A copy" in text
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "step5_compare.png"), full_page=True)
+
+    # 6. Suggest: the alternatives (or why there are none) at the top of the Plan tab.
+    panel = _tab(page, "3 · Plan")
+    panel.get_by_role("button", name="Suggest plans").click()
+    panel.get_by_text("Use this plan").or_(panel.get_by_text("No plan:")).first.wait_for(
+        timeout=30_000
+    )
+    wait_idle(page)
+    _no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "step6_suggest.png"), full_page=True)
     # A second visit (warm caches: analysis, subject model, renders are shared by content hash).
     t2 = time.monotonic()
     page.reload()
