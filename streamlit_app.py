@@ -222,17 +222,35 @@ def _photo_analysis(p: dict[str, Any]) -> Analysis:
     )
 
 
+def _row_complete(row: dict[str, Any]) -> bool:
+    """Whether an editor row has a site and units (incomplete rows stay out of the plan)."""
+    units = row.get("units")
+    return bool(row.get("site")) and not (
+        units is None or (isinstance(units, float) and np.isnan(units))
+    )
+
+
+def _row_warnings(entry: dict[str, Any], pred: Prediction | None) -> list[str]:
+    """For each editor row, the warnings about that injection (plan injection k is the k-th
+    complete row), so they stand next to the injection they concern."""
+    complete = [k for k, r in enumerate(entry["rows"]) if _row_complete(r)]
+    notes: dict[int, list[str]] = {}
+    for w in pred.warnings if pred is not None else []:
+        if w.injection is not None and w.injection < len(complete):
+            notes.setdefault(complete[w.injection], []).append(w.code.replace("_", " "))
+    return [", ".join(notes.get(k, [])) for k in range(len(entry["rows"]))]
+
+
 def _plan_obj(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The plan as JSON-ready dict, and notes about rows left out because they are incomplete."""
     injections, skipped = [], []
     for k, r in enumerate(entry["rows"]):
-        site, units = r.get("site"), r.get("units")
-        if not site or units is None or (isinstance(units, float) and np.isnan(units)):
+        if not _row_complete(r):
             skipped.append(f"row {k + 1} has no site or no units: left out until completed")
             continue
         day = r.get("day")
         day = 0.0 if day is None or (isinstance(day, float) and np.isnan(day)) else float(day)
-        injections.append({"site": site, "units": float(units), "day": day})
+        injections.append({"site": r["site"], "units": float(r["units"]), "day": day})
     obj = {
         "schema": PLAN_SCHEMA,
         "product": entry["product"],
@@ -688,6 +706,7 @@ def plan_section(pred: Prediction | None) -> None:
     editor_key = f"editor_{name}_{v}"
     site_ids = [s.id for s in all_sites]
     df = pd.DataFrame(entry["rows"], columns=["site", "units", "day"])
+    df["warning"] = _row_warnings(entry, pred)
     st.data_editor(
         df,
         key=editor_key,
@@ -701,6 +720,7 @@ def plan_section(pred: Prediction | None) -> None:
                 f"Units ({entry['product']})", min_value=0.0, max_value=200.0, step=0.5
             ),
             "day": st.column_config.NumberColumn("Day", min_value=0.0, max_value=365.0, step=1.0),
+            "warning": st.column_config.TextColumn("Warning", disabled=True),
         },
     )
     plan, error, skipped = _parsed(entry)
@@ -737,9 +757,7 @@ def plan_section(pred: Prediction | None) -> None:
     if pred is not None and pred.warnings:
         st.markdown("**Warnings for this plan**")
         for w in pred.warnings:
-            k = getattr(w, "injection", None)
-            prefix = f"Injection {k + 1}: " if isinstance(k, int) else ""
-            st.warning(prefix + w.message, icon=":material/warning:")
+            st.warning(w.message, icon=":material/warning:")
 
     st.divider()
     j1, j2 = st.columns(2)

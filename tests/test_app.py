@@ -79,6 +79,10 @@ def test_units_change_changes_prediction() -> None:
     assert at.session_state["plans"][plan]["rows"][-1]["units"] == 12.0
     changed = _predicted(at)
     assert changed != added
+    # 12 U is far outside the site's usual 2-4 U: the warning stands in that injection's row.
+    editor = _table(at, "warning")
+    assert "unusual dose" in editor["warning"].iloc[-1]
+    assert "unusual dose" not in editor["warning"].iloc[0]
 
 
 def test_second_plan_in_comparison() -> None:
