@@ -19,6 +19,7 @@ from .contours import (
     LID_LOWER,
     LID_UPPER,
     Frame,
+    chain_at,
     fit_brow,
     fit_iris,
     frame_from_pupils,
@@ -173,6 +174,7 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     frame_lm = frame.to_frame(local)  # (478, 2) px
     points: dict[str, np.ndarray] = {}
     anchors: dict[str, dict[int, float]] = {}
+    brow_shift: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
     for s in ("right", "left"):
         pupil = frame.to_frame(irises[s].centre_px)
         xs = {
@@ -181,6 +183,8 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
             "lateral": float(frame_lm[CANTHUS_LATERAL[s], 0]),
         }
         brow = fit_brow(gray, local, frame, s, xs)
+        upper = frame_lm[list(BROW_UPPER[s])]
+        brow_shift[s] = (xs, {p: brow.heights_px[p] - chain_at(upper, x) for p, x in xs.items()})
         points[f"pupil_{s}"] = pupil
         anchors[f"pupil_{s}"] = {}
         for part, x in xs.items():
@@ -204,7 +208,8 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     anchors["lip_lower_mid"] = {LIP_LOWER_MID: 1.0}
     points_mm = {k: np.asarray(v, dtype=np.float64) * mm for k, v in points.items()}
 
-    mesh = _subject_mesh(img, face, frame, off, mm)
+    fitted = _brows_fitted(lm, frame_lm, frame, brow_shift)
+    mesh = _subject_mesh(img, face, fitted, frame, off, mm)
     midline_x = _midline_x(points_mm, frame_lm * mm)
     metrics = build_metrics(points_mm, midline_x, symmetry_index(mesh.vertices_mm, mesh.mirror))
     refined = irises["right"].refined and irises["left"].refined
@@ -241,18 +246,38 @@ def _midline_x(points_mm: dict[str, np.ndarray], frame_lm_mm: np.ndarray) -> flo
     return float(0.5 * (frame_lm_mm[:N_MESH, 0] + frame_lm_mm[mirror, 0]).mean())
 
 
+def _brows_fitted(
+    lm: np.ndarray,
+    frame_lm: np.ndarray,
+    frame: Frame,
+    shift: dict[str, tuple[dict[str, float], dict[str, float]]],
+) -> np.ndarray:
+    """Landmarks with both brows moved by the antisymmetric part of the refinement: MediaPipe
+    pulls brows towards symmetry, so the mesh gets back the left-right difference the photo
+    shows (the shared part, MediaPipe's habit of sitting above the hair, is left alone so the
+    muscle atlas keeps its calibration)."""
+    (xs_r, d_r), (xs_l, d_l) = shift["right"], shift["left"]
+    asym = {p: 0.5 * (d_l[p] - d_r[p]) for p in d_l}
+    out = lm.copy()
+    for side, xs, sign in (("left", xs_l, 1.0), ("right", xs_r, -1.0)):
+        order = sorted(xs, key=xs.get)
+        xp = [xs[p] for p in order]
+        fp = [sign * asym[p] for p in order]
+        for i in (*BROW_UPPER[side], *BROW_LOWER[side]):
+            out[i, :2] += float(np.interp(frame_lm[i, 0], xp, fp)) * frame.y_axis
+    return out
+
+
 def _subject_mesh(
-    img: LoadedImage, face: Face, frame: Frame, off: np.ndarray, mm: float
+    img: LoadedImage, face: Face, landmarks: np.ndarray, frame: Frame, off: np.ndarray, mm: float
 ) -> SubjectMesh:
     canon = canonical_mesh()
-    cam = camera_points(face.landmarks_px) * mm
+    cam = camera_points(landmarks) * mm
     origin_img = frame.origin + off
-    origin_cam = np.array([origin_img[0], -origin_img[1], -face.landmarks_px[[468, 473], 2].mean()])
+    origin_cam = np.array([origin_img[0], -origin_img[1], -landmarks[[468, 473], 2].mean()])
     verts = ((cam - origin_cam * mm) @ face.rotation)[:N_MESH]
     h, w = img.rgb.shape[:2]
-    uv = np.column_stack(
-        [face.landmarks_px[:N_MESH, 0] / w, 1.0 - face.landmarks_px[:N_MESH, 1] / h]
-    )
+    uv = np.column_stack([landmarks[:N_MESH, 0] / w, 1.0 - landmarks[:N_MESH, 1] / h])
     normal, offset = midsagittal_plane(verts, canon.mirror)
     return SubjectMesh(verts, canon.faces, uv, canon.mirror, normal, offset)
 

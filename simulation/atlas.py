@@ -132,6 +132,7 @@ class InjectionSite:
     notes: str
     provenance: Mapping[str, str]
     default: bool = False
+    routine: bool = True  # False: a smile-elevator point, for the injector's own plans only
 
     def position(self, vertices_mm: np.ndarray) -> np.ndarray:
         """The site on a subject's skin: landmark + offset in the face plane, z from the surface."""
@@ -387,6 +388,7 @@ def _build_sites(data: Mapping[str, Any], muscle_ids: set[str]) -> tuple[Injecti
                     notes=entry.get("notes", ""),
                     provenance=MappingProxyType(dict(entry["provenance"])),
                     default=bool(entry.get("default", False)),
+                    routine=bool(entry.get("routine", True)),
                 )
             )
     return tuple(out)

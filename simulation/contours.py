@@ -129,7 +129,7 @@ def half_contrast_rise(
     return t[k - 1] + frac * dt, bright - dark
 
 
-def _chain_at(frame_pts: np.ndarray, x: float) -> float:
+def chain_at(frame_pts: np.ndarray, x: float) -> float:
     """Height (y) of a landmark chain at position x, by linear interpolation along x."""
     order = np.argsort(frame_pts[:, 0])
     return float(np.interp(x, frame_pts[order, 0], frame_pts[order, 1]))
@@ -191,8 +191,8 @@ def fit_brow(
     upper = frame.to_frame(landmarks_px[list(BROW_UPPER[side])])
     lower = frame.to_frame(landmarks_px[list(BROW_LOWER[side])])
     names = list(xs)
-    y_up = np.array([_chain_at(upper, xs[n]) for n in names])
-    y_lo = np.array([_chain_at(lower, xs[n]) for n in names])
+    y_up = np.array([chain_at(upper, xs[n]) for n in names])
+    y_lo = np.array([chain_at(lower, xs[n]) for n in names])
     thick = np.maximum(y_up - y_lo, 2.0)
     seeds = 0.5 * (y_up + y_lo)
     origins = frame.to_image(np.column_stack([[xs[n] for n in names], seeds]))

@@ -60,6 +60,10 @@ BULK_MIN_UNITS = 0.05
 # (brow 3.5 mm). assumption: taking a brow difference from 2 to 1 mm (a gain of 0.24) is worth
 # up to ~60 U, so dose only stops a plan that buys fractions of a millimetre with tens of units.
 UNIT_COST = 0.004
+# Weight (per mm² of increase) on the whole-face symmetry index, so a plan cannot balance the
+# measured points while lifting an unmeasured part (a brow tail) out of line. Assumption: one
+# millimetre of added RMS asymmetry costs as much as an uncorrected 3.5 mm brow difference.
+SI_WEIGHT = 1.0
 # A difference may get worse at the pessimistic end by this share of its treatment threshold
 # (0.25 mm; assumption: below the ~0.3 mm measurement noise, so invisible).
 WORSEN_TOLERANCE = 0.25
@@ -155,11 +159,14 @@ def symmetry_index_batch(vertices: np.ndarray, mirror: np.ndarray) -> np.ndarray
 
 
 def candidate_sites(subject: Subject) -> tuple[atlas.InjectionSite, ...]:
-    """Standard sites outside every danger zone on this face (for the site and its target) whose
-    target muscle gets at least REACH_MIN of the dose: a site whose toxin lands on another muscle
-    would be a plan that says one thing and does another."""
+    """Routine standard sites outside every danger zone on this face (for the site and its
+    target) whose target muscle gets at least REACH_MIN of the dose: a site whose toxin lands on
+    another muscle would be a plan that says one thing and does another. The smile elevators'
+    points are not routine (a flat or crooked smile is the risk) and are left to the injector."""
     v = subject.analysis.mesh.vertices_mm
-    safe = tuple(s for s in atlas.sites() if not atlas.danger_zones(s.position(v), v, s.target))
+    safe = tuple(
+        s for s in atlas.sites() if s.routine and not atlas.danger_zones(s.position(v), v, s.target)
+    )
     pos = np.array([s.position(v) for s in safe])
     units = np.array([s.usual_units[0] for s in safe])
     target = np.array([subject.muscle_ids.index(s.target) for s in safe])
@@ -285,6 +292,12 @@ class Evaluator:
         response = 1.0 if draws is None else draws.response[:, None]
         return _activation_change(s, inh, thick, 0.0, response)
 
+    def symmetry_index(self, delta: np.ndarray) -> np.ndarray:
+        """Whole-face symmetry index (L,) after activation changes (L, M)."""
+        s = self.subject
+        verts = s.analysis.mesh.vertices_mm + np.tensordot(delta, s.landmark_basis, axes=(1, 0))
+        return symmetry_index_batch(verts, s.analysis.mesh.mirror)
+
     def sides(self, delta: np.ndarray) -> np.ndarray:
         """Per-side key measurements (L, 2, K) after activation changes (L, M)."""
         per = _point_metrics(self.subject, delta)
@@ -320,17 +333,20 @@ class _Problem:
     strict: bool = True  # no crossing at all (else up to half the treatment threshold)
     companions: dict[int, int] = field(default_factory=dict)  # frontalis site → glabella site
     companion_min: dict[int, int] = field(default_factory=dict)
+    si0: float = 0.0  # whole-face symmetry index before treatment
 
     def objective(self, steps: np.ndarray) -> np.ndarray:
         """(B,) squared residual in visibility thresholds + unit cost, median parameters."""
-        sides = self.ev.sides(self.ev.delta(self.ev.received(steps)))
+        delta = self.ev.delta(self.ev.received(steps))
+        sides = self.ev.sides(delta)
         diffs = sides[:, 0, :] - sides[:, 1, :]
         w = np.array([1.0 / VISIBILITY_MM[n] ** 2 for n in KEY_METRICS])
         on = np.where(self.is_target, (diffs - self.target) ** 2, 0.0)
         worse = np.maximum(np.abs(diffs) - np.abs(self.d0), 0.0)
         off = np.where(self.is_target, 0.0, worse**2)
         units = self.ev.units(steps).sum(axis=1) * self.ev.ona_per_unit
-        return (on + off) @ w + UNIT_COST * units
+        si_up = np.maximum(self.ev.symmetry_index(delta) - self.si0, 0.0)
+        return (on + off) @ w + UNIT_COST * units + SI_WEIGHT * si_up**2
 
     def feasible(self, steps: np.ndarray) -> bool:
         """No treated difference flips, no new or worse difference, no low brow or lid lowered,
@@ -601,6 +617,7 @@ def suggest(
             strict=STRICT[name],
             companions=pairs,
             companion_min=minimum,
+            si0=float(ev.symmetry_index(np.zeros((1, len(subject.muscles))))[0]),
         )
         path = problem.search(steps)
         # `predict` has the last word: step back while it still sees an over-correction or a

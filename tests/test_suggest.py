@@ -405,3 +405,28 @@ def test_cli_suggest_text_and_bad_input():
         code = _run(["suggest", str(SAMPLE), "--product", "snake oil"])
         if code == 2:
             raise SystemExit(2)
+
+
+def test_suggestions_use_routine_sites_only():
+    """The smile elevators' points are for the injector's own plans, never suggested."""
+    from simulation import atlas
+
+    subject = build_subject(analysed(str(SAMPLE)))
+    used = {i.site_id for p in suggest(subject) for i in p.plan.injections}
+    assert used and all(atlas.site(sid).routine for sid in used)
+    assert not atlas.site("zygomaticus_major_left").routine
+
+
+@pytest.mark.parametrize("name", ["sample", "10_jennifer_aniston.jpg", "17_matt_damon.jpg"])
+def test_suggested_plans_do_not_make_the_whole_face_less_symmetric(name):
+    """Balancing the measured points must not lift an unmeasured part (a brow tail) out of line:
+    the whole-face symmetry index may not rise by more than 0.1 mm."""
+    from simulation.prediction import predict
+    from tests.conftest import shared
+
+    path = str(SAMPLE) if name == "sample" else str(shared("frontal", name))
+    subject = build_subject(analysed(path))
+    before = subject.analysis.metrics["symmetry_index_mm"].left
+    for p in suggest(subject):
+        after = predict(subject, p.plan, [14]).metrics[0]["symmetry_index_mm"].left.median
+        assert after <= before + 0.1, p.name
