@@ -299,6 +299,11 @@ def _unit(name: str) -> str:
     return "°" if name.endswith("_deg") else "mm"
 
 
+def _r1(value: float) -> float:
+    """One decimal, never '-0.0'."""
+    return round(value, 1) + 0.0
+
+
 def _metric_table(metrics: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for name in METRIC_NAMES:
@@ -306,9 +311,9 @@ def _metric_table(metrics: dict[str, Any]) -> pd.DataFrame:
         rows.append(
             {
                 "Measurement": LABELS[name],
-                "Left": round(m.left, 1),
-                "Right": round(m.right, 1),
-                "Difference (L−R)": round(m.diff, 1) if name != "symmetry_index_mm" else None,
+                "Left": _r1(m.left),
+                "Right": _r1(m.right),
+                "Difference (L−R)": _r1(m.diff) if name != "symmetry_index_mm" else None,
                 "Noticeable from": VISIBILITY_MM[name],
                 "Unit": _unit(name),
                 "Visible": "● visible" if m.visible else "",

@@ -150,14 +150,32 @@ def build_metrics(
     return out
 
 
+# How each difference reads in plain words: {side}/{other} are the patient's sides, {d} the size.
+_PHRASES = {
+    "brow_height_medial_mm": "{side} brow (inner end) {d} higher than the {other}",
+    "brow_height_mm": "{side} brow {d} higher than the {other} (above the pupil)",
+    "brow_height_lateral_mm": "{side} brow (outer end) {d} higher than the {other}",
+    "mrd1_mm": "{side} upper lid {d} higher above the pupil than the {other} (MRD1)",
+    "mrd2_mm": "{side} lower lid {d} further below the pupil than the {other} (MRD2)",
+    "palpebral_fissure_mm": "{side} eye open {d} wider than the {other}",
+    "commissure_height_mm": "{side} mouth corner {d} higher than the {other}",
+    "commissure_excursion_mm": "{side} mouth corner {d} further from the lip's midline",
+    "smile_angle_deg": "{side} mouth corner's angle {d} steeper than the {other}",
+    "lower_face_half_width_mm": "{side} lower face {d} wider than the {other}",
+}
+
+
 def summary_sentence(m: Metric) -> str:
-    """Plain-language line for one metric, e.g. 'left brow 2.8 mm higher than right: noticeable'."""
+    """Plain-language line for one metric, e.g. 'left brow 2.8 mm higher than the right (above
+    the pupil): noticeable'."""
     if m.name == "symmetry_index_mm":
         return f"overall symmetry index {m.left:.1f} mm (0 = perfectly symmetric)"
     unit = "°" if m.name.endswith("_deg") else " mm"
-    label = LABELS[m.name].lower()
     if abs(m.diff) < 0.05:
-        return f"{label}: equal on both sides"
+        label = LABELS[m.name]
+        label = label if label[:2].isupper() else label[0].lower() + label[1:]
+        return f"{label}: the same on both sides"
     side, other = ("left", "right") if m.diff > 0 else ("right", "left")
-    verdict = "noticeable" if m.visible else "below what observers notice"
-    return f"{label}: {side} {abs(m.diff):.1f}{unit} more than {other}: {verdict}"
+    text = _PHRASES[m.name].format(side=side, other=other, d=f"{abs(m.diff):.1f}{unit}")
+    verdict = "noticeable" if m.visible else f"below what observers notice ({m.threshold:g}{unit})"
+    return f"{text}: {verdict}"

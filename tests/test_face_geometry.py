@@ -130,3 +130,16 @@ def test_two_faces_take_the_larger_and_warn(tmp_path):
     assert a.landmarks_px[:, 0].max() < big.width  # the larger face was measured
     alone = analysed(str(SAMPLE))
     assert a.mm_per_px == pytest.approx(alone.mm_per_px, rel=0.05)
+
+
+def test_plain_language_sentences_name_the_side_the_size_and_the_verdict():
+    from simulation.metrics import Metric, summary_sentence
+
+    assert summary_sentence(Metric("brow_height_mm", 20.0, 16.2)) == (
+        "left brow 3.8 mm higher than the right (above the pupil): noticeable"
+    )
+    assert summary_sentence(Metric("mrd1_mm", 3.8, 4.2)) == (
+        "right upper lid 0.4 mm higher above the pupil than the left (MRD1): "
+        "below what observers notice (2 mm)"
+    )
+    assert summary_sentence(Metric("commissure_height_mm", 1.0, 1.02)).endswith("both sides")
