@@ -178,11 +178,15 @@ def _init_state() -> None:
         ss.seen_uploads = set()
         ss.photo_error = None
         ss.plans = {
+            # The conservative plan that `suggest` proposes for the demo face (hard-coded so the
+            # first view does not wait for the search): relax the right brow's depressor and the
+            # right lateral frontalis, a touch to the left depressor supercilii.
             "Plan A": _new_plan(
-                "higher left brow: 2 U left frontalis + 1 U left corrugator (the seed's recipe)",
+                "demo: the conservative suggestion for this face",
                 [
-                    {"site": "frontalis_lateral_left", "units": 2.0, "day": 0.0},
-                    {"site": "corrugator_medial_left", "units": 1.0, "day": 0.0},
+                    {"site": "corrugator_medial_right", "units": 2.5, "day": 0.0},
+                    {"site": "frontalis_lateral_right", "units": 1.5, "day": 0.0},
+                    {"site": "depressor_supercilii_left", "units": 1.0, "day": 0.0},
                 ],
             )
         }

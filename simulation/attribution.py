@@ -35,8 +35,15 @@ NOISE: dict[str, float] = {
 }
 # Smallest difference worth treating. assumption: below ~1 mm sits inside normal asymmetry
 # (healthy adults 1.3-1.8 mm mean brow difference, clinical-basis.md) and the measurement noise;
-# 2 degrees of smile angle is ~1 mm of corner height over a ~30 mm half-mouth.
-TREAT_MIN: dict[str, float] = {**{n: 1.0 for n in KEY_METRICS}, "smile_angle_deg": 2.0}
+# 2 degrees of smile angle is ~1 mm of corner height over a ~30 mm half-mouth. The lower-face
+# width is only worth slimming past half its 6 mm visibility threshold (Wang 2017): it moves by
+# millimetres with a few degrees of head turn, and masseter toxin for an invisible difference is
+# over-treatment (assumption).
+TREAT_MIN: dict[str, float] = {
+    **{n: 1.0 for n in KEY_METRICS},
+    "smile_angle_deg": 2.0,
+    "lower_face_half_width_mm": 3.0,
+}
 # Prior on a muscle's side-to-side excess (relative, 1 sd), tightened to the muscle's upper bound
 # when that is smaller (a muscle near its maximal force cannot be much stronger, so it should not
 # soak up a share of every difference for free). assumption: strength differences of tens of

@@ -267,3 +267,15 @@ def test_render_before_after_non_blank(sample_analysis) -> None:
     assert before.shape == after.shape == (560, 480, 3)
     assert before.std() > 20 and after.std() > 20
     assert not np.array_equal(before, after)
+
+
+def test_demo_starter_plan_is_the_engines_conservative_suggestion(demo: AppTest) -> None:
+    """The starter plan is hard-coded for a fast first view; it must stay what `suggest`
+    actually proposes for the demo face."""
+    from simulation.prediction import build_subject
+    from simulation.suggest import suggest
+
+    conservative = suggest(build_subject(analysed(str(SAMPLE)))).by_name("conservative")
+    expected = sorted((i.site_id, i.units) for i in conservative.plan.injections)
+    rows = demo.session_state["plans"]["Plan A"]["rows"]
+    assert sorted((r["site"], r["units"]) for r in rows) == expected
