@@ -335,7 +335,7 @@ def _highlight(df: pd.DataFrame, column: str = "Visible") -> Any:
 
 
 def _rng(r: Any) -> str:
-    return f"{r.median:+.1f} ({r.p10:+.1f} to {r.p90:+.1f})"
+    return f"{_r1(r.median):+.1f} ({_r1(r.p10):+.1f} to {_r1(r.p90):+.1f})"
 
 
 # --- sections ----------------------------------------------------------------------------------
@@ -1112,7 +1112,7 @@ def prediction_section(
         rows.append(
             {
                 "Measurement": LABELS[n],
-                "Before L−R": round(before.diff, 1),
+                "Before L−R": _r1(before.diff),
                 "Predicted L−R (p10 to p90)": _rng(mr.diff),
                 "Left": f"{mr.left.median:.1f} ({mr.left.p10:.1f}–{mr.left.p90:.1f})",
                 "Right": f"{mr.right.median:.1f} ({mr.right.p10:.1f}–{mr.right.p90:.1f})",
@@ -1259,7 +1259,7 @@ def compare_section(rest: Analysis, subject: Any, day: float, expr: str) -> None
     for k in METRIC_NAMES:
         if k == "symmetry_index_mm":
             continue
-        row = {"Measurement": LABELS[k], "Before L−R": round(rest.metrics[k].diff, 1)}
+        row = {"Measurement": LABELS[k], "Before L−R": _r1(rest.metrics[k].diff)}
         for n, (_tl, at, _p) in results.items():
             mr = at.metrics[0][k]
             row[n] = _rng(mr.diff) + (" ●" if mr.visible else "")
