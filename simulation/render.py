@@ -125,18 +125,7 @@ def _render_mesh_png(
                 ambient=0.8,
                 diffuse=0.3,
                 show_scalar_bar=True,
-                scalar_bar_args={
-                    "title": scalar_title,
-                    "vertical": False,
-                    "position_x": 0.2,
-                    "position_y": 0.03,
-                    "width": 0.6,
-                    "height": 0.07,
-                    "color": "white",
-                    "title_font_size": 14,
-                    "label_font_size": 12,
-                    "fmt": "%.1f",
-                },
+                scalar_bar_args={**SCALAR_BAR, "title": scalar_title},
             )
         if points is not None and len(points):
             pts = np.atleast_2d(np.asarray(points, dtype=np.float64)) + [0.0, 0.0, 1.0]
