@@ -12,8 +12,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .contours import Frame
 
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
@@ -195,7 +199,9 @@ def _mesh_html(vertices, faces, uv, texture_rgb, scalars, window) -> str:
         p.close()
 
 
-def draw_landmarks(rgb: np.ndarray, landmarks_px: np.ndarray, frame=None) -> np.ndarray:
+def draw_landmarks(
+    rgb: np.ndarray, landmarks_px: np.ndarray, frame: Frame | None = None
+) -> np.ndarray:
     """The photo with the landmarks dotted over it (irises in a second colour) and the
     measuring frame's axes, for the per-photo quality check."""
     from PIL import Image, ImageDraw
@@ -217,7 +223,9 @@ def draw_landmarks(rgb: np.ndarray, landmarks_px: np.ndarray, frame=None) -> np.
     return np.asarray(im)
 
 
-def fit_panel(rgb: np.ndarray, size: tuple[int, int], background=(14, 17, 23)) -> np.ndarray:
+def fit_panel(
+    rgb: np.ndarray, size: tuple[int, int], background: tuple[int, int, int] = (14, 17, 23)
+) -> np.ndarray:
     """`rgb` scaled to fit a (width, height) panel, centred on a plain background."""
     from PIL import Image
 
@@ -319,7 +327,7 @@ class FaceRenderer:
                 bar.SetVisibility(scalars is not None)
         if points is not None and len(points):
             pts = np.atleast_2d(np.asarray(points, dtype=np.float64)) + [0.0, 0.0, 1.0]
-            new = pv_polydata_points(pts)
+            new = _polydata_points(pts)
             self._points.copy_from(new)
             self._points_actor.visibility = True
         else:
@@ -331,7 +339,8 @@ class FaceRenderer:
         return np.ascontiguousarray(np.asarray(img)[..., :3], dtype=np.uint8)
 
 
-def pv_polydata_points(points: np.ndarray):
+def _polydata_points(points: np.ndarray) -> Any:
+    """A pyvista point cloud (imported lazily: VTK loads only where a scene is drawn)."""
     import pyvista as pv
 
     return pv.PolyData(np.asarray(points, dtype=np.float64))
