@@ -27,7 +27,13 @@ from simulation.errors import SymmetryStudioError
 from simulation.ingest import encode_png, load_image
 from simulation.metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, summary_sentence
 from simulation.photo_warp import difference_overlay, warp_photo
-from simulation.render import FaceRenderer, draw_landmarks, face_camera, grid
+from simulation.render import (
+    FaceRenderer,
+    draw_landmarks,
+    face_camera,
+    grid,
+    inhibition_colour,
+)
 
 try:  # the prediction layer; the photo and analysis views work without it
     from simulation import atlas, pharmacology
@@ -109,11 +115,21 @@ def _renderer(key: str, _a: Analysis) -> FaceRenderer:
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
-def _render(key: str, _vertices: np.ndarray, _a: Analysis, _scalars, _points, clim, az) -> Any:
+def _render(
+    key: str, _vertices: np.ndarray, _a: Analysis, _scalars, _points, clim, az, _lines=None
+) -> Any:
     cam = face_camera(_a.mesh.vertices_mm, azimuth_deg=az)
     r = _renderer(_a.image.sha256, _a)
     with r.lock:
-        return r.render(_vertices, _scalars, _points, cam, clim)
+        return r.render(_vertices, _scalars, _points, cam, clim, _lines)
+
+
+def _muscle_lines(vertices: np.ndarray, inhibition: dict[str, float] | None) -> list:
+    """The muscles drawn over a face, coloured by how blocked each is (none before treatment)."""
+    return [
+        (path, inhibition_colour((inhibition or {}).get(mid, 0.0)))
+        for mid, path in atlas.muscle_paths(vertices)
+    ]
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
@@ -1038,11 +1054,18 @@ def prediction_section(
     if at is None:
         st.error("Fix the plan (see the Plan tab) to see its prediction.", icon=":material/error:")
         return
-    o1, o2, o3, o4 = st.columns(4)
-    heat = o1.toggle("Displacement heat map", value=True, key="opt_heat")
+    o1, o2, o5, o3, o4 = st.columns(5)
+    heat = o1.toggle("Heat map (mm)", value=True, key="opt_heat")
     show_pts = o2.toggle("Injection points", value=True, key="opt_points")
+    show_muscles = o5.toggle(
+        "Muscles",
+        value=False,
+        key="opt_muscles",
+        help="Each muscle's line of pull; after treatment coloured from blue (working) to red "
+        "(blocked) by the predicted inhibition at this day.",
+    )
     oblique = o3.toggle("Three-quarter view", value=False, key="opt_oblique")
-    diff_overlay = o4.toggle("Difference overlay on photo", value=False, key="opt_diff")
+    diff_overlay = o4.toggle("Photo difference", value=False, key="opt_diff")
     az = 25.0 if oblique else 0.0
 
     disp = at.displacement_mm[0]
@@ -1053,22 +1076,24 @@ def prediction_section(
     pts_after = _injection_points(plan, at.vertices_mm[0]) if show_pts else None
     with st.spinner("Drawing the face…"):
         before3d = _render(
-            f"{skey}|before|{_points_key(pts_before)}|{az}",
+            f"{skey}|before|{_points_key(pts_before)}|{az}|{show_muscles}",
             rest.mesh.vertices_mm,
             rest,
             None,
             pts_before,
             None,
             az,
+            _muscle_lines(rest.mesh.vertices_mm, None) if show_muscles else None,
         )
         after3d = _render(
-            f"{skey}|after|{pj}|{day}|{expr}|{heat}|{show_pts}|{az}",
+            f"{skey}|after|{pj}|{day}|{expr}|{heat}|{show_pts}|{az}|{show_muscles}",
             at.vertices_mm[0],
             rest,
             mag if heat else None,
             pts_after,
             clim,
             az,
+            _muscle_lines(at.vertices_mm[0], at.inhibition[0]) if show_muscles else None,
         )
         warped = _warp(f"{skey}|{pj}|{day}|{expr}", rest, disp)
     shown_after = difference_overlay(rest.image.rgb, warped) if diff_overlay else warped

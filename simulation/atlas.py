@@ -453,6 +453,28 @@ def _index() -> tuple[dict[str, Muscle], dict[str, InjectionSite], dict[str, Inj
     return {m.id: m for m in ms}, {s.id: s for s in ss}, defaults
 
 
+def muscle_paths(vertices_mm: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Each muscle as a polyline on a subject's face, for drawing: insertion to bone attachment
+    (linear, sheet), the closed ring of insertion points (sphincter), a circle round the belly
+    (bulk). Points sit on the skin so they show over the face."""
+    v = np.asarray(vertices_mm, dtype=np.float64)
+    out = []
+    for m in muscles():
+        if m.kind == "sphincter":
+            ring = m.insertion_points(v)
+            path = np.vstack([ring, ring[:1]])
+        elif m.kind == "bulk":
+            c = m.belly(v)
+            a = np.linspace(0.0, 2.0 * np.pi, 25)
+            r = 0.5 * m.belly_radius_mm
+            path = c + np.column_stack([r * np.cos(a), r * np.sin(a), np.zeros_like(a)])
+        else:
+            path = np.vstack([m.insertion(v), m.origin(v)])
+        on_skin = [surface_z(p[:2], v) for p in path]
+        out.append((m.id, np.column_stack([path[:, :2], on_skin])))
+    return out
+
+
 def muscles() -> tuple[Muscle, ...]:
     """All muscles, paired ones expanded to `_left` then `_right`, in the data file's order."""
     return _atlas()[0]

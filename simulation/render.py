@@ -250,7 +250,8 @@ class FaceRenderer:
         _on_vtk_thread(self._init, *args, **kwargs)
 
     def render(self, *args, **kwargs) -> np.ndarray:
-        """Update the scene and screenshot it (vertices, scalars, points, camera, clim)."""
+        """Update the scene and screenshot it (vertices, scalars, points, camera, clim, lines:
+        polylines with RGB colours, e.g. the muscles)."""
         return _on_vtk_thread(self._render, *args, **kwargs)
 
     def close(self) -> None:
@@ -301,6 +302,19 @@ class FaceRenderer:
             ambient=1.0,
             diffuse=0.0,
         )
+        self._lines = pv.PolyData(np.zeros((2, 3)), lines=[2, 0, 1])
+        self._lines.cell_data["rgb"] = np.zeros((1, 3), dtype=np.uint8)
+        self._lines_actor = p.add_mesh(
+            self._lines,
+            scalars="rgb",
+            rgb=True,
+            line_width=4,
+            render_lines_as_tubes=True,
+            ambient=1.0,
+            diffuse=0.0,
+            show_scalar_bar=False,
+        )
+        self._lines_actor.visibility = False
         self._plotter = p
 
     def _render(
@@ -310,8 +324,14 @@ class FaceRenderer:
         points: np.ndarray | None = None,
         camera: Camera | None = None,
         clim: tuple[float, float] | None = None,
+        lines: Sequence[tuple[np.ndarray, tuple[int, int, int]]] | None = None,
     ) -> np.ndarray:
         v = np.asarray(vertices, dtype=np.float64)
+        if lines:
+            self._lines.copy_from(_polylines(lines))
+            self._lines_actor.visibility = True
+        else:
+            self._lines_actor.visibility = False
         p = self._plotter
         self._mesh.points = v
         self._mesh.compute_normals(inplace=True, cell_normals=False)
@@ -337,6 +357,31 @@ class FaceRenderer:
         p.render()
         img = p.screenshot(return_img=True)
         return np.ascontiguousarray(np.asarray(img)[..., :3], dtype=np.uint8)
+
+
+def _polylines(lines: Sequence[tuple[np.ndarray, tuple[int, int, int]]]) -> Any:
+    """One pyvista PolyData of polylines (k, 3), each with its RGB colour, lifted 1 mm off the
+    skin so the face does not hide them."""
+    import pyvista as pv
+
+    pts, cells, colours = [], [], []
+    start = 0
+    for path, rgb in lines:
+        path = np.asarray(path, dtype=np.float64) + [0.0, 0.0, 1.0]
+        pts.append(path)
+        cells.extend([len(path), *range(start, start + len(path))])
+        colours.append(rgb)
+        start += len(path)
+    poly = pv.PolyData(np.vstack(pts), lines=np.asarray(cells))
+    poly.cell_data["rgb"] = np.asarray(colours, dtype=np.uint8)
+    return poly
+
+
+def inhibition_colour(inhibition: float) -> tuple[int, int, int]:
+    """Muscle colour for the overlay: pale blue when working, through to red when blocked."""
+    t = float(np.clip(inhibition, 0.0, 1.0))
+    lo, hi = np.array([120, 200, 255]), np.array([235, 40, 40])
+    return tuple(int(c) for c in np.round(lo + t * (hi - lo)))
 
 
 def _polydata_points(points: np.ndarray) -> Any:

@@ -279,3 +279,30 @@ def test_demo_starter_plan_is_the_engines_conservative_suggestion(demo: AppTest)
     expected = sorted((i.site_id, i.units) for i in conservative.plan.injections)
     rows = demo.session_state["plans"]["Plan A"]["rows"]
     assert sorted((r["site"], r["units"]) for r in rows) == expected
+
+
+def test_muscle_overlay_is_drawn_and_coloured_by_inhibition(sample_analysis) -> None:
+    from simulation import atlas
+    from simulation.render import FaceRenderer, face_camera, inhibition_colour
+
+    m = sample_analysis.mesh
+    paths = atlas.muscle_paths(m.vertices_mm)
+    assert {mid for mid, _ in paths} == {mu.id for mu in atlas.muscles()}
+    assert inhibition_colour(0.0) == (120, 200, 255) and inhibition_colour(1.0) == (235, 40, 40)
+    r = FaceRenderer(m.faces, m.uv, sample_analysis.image.rgb, m.vertices_mm, (480, 560))
+    cam = face_camera(m.vertices_mm)
+    blocked = [(p, inhibition_colour(1.0 if "frontalis" in mid else 0.0)) for mid, p in paths]
+    with r.lock:
+        plain = r.render(m.vertices_mm, None, None, cam, None)
+        drawn = r.render(m.vertices_mm, None, None, cam, None, blocked)
+    red = (drawn[..., 0] > 200) & (drawn[..., 1] < 80) & (drawn[..., 2] < 80)
+    assert red.sum() > 200  # the blocked frontalis lines show in red
+    assert red[: drawn.shape[0] // 3].sum() > 0.8 * red.sum()  # at the top of the face
+    assert (np.abs(drawn.astype(int) - plain).sum(axis=2) > 30).sum() > 2000
+
+
+def test_muscles_toggle_in_the_app() -> None:
+    at = _app()
+    at.toggle(key="opt_muscles").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("image")) >= 5
