@@ -270,7 +270,9 @@ def _plan_obj(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             continue
         day = r.get("day")
         day = 0.0 if day is None or (isinstance(day, float) and np.isnan(day)) else float(day)
-        injections.append({"site": r["site"], "units": float(r["units"]), "day": day})
+        point = _parse_point_id(str(r["site"]))
+        where = {"point": point} if point else {"site": r["site"]}
+        injections.append({**where, "units": float(r["units"]), "day": day})
     obj = {
         "schema": PLAN_SCHEMA,
         "product": entry["product"],
@@ -297,8 +299,27 @@ def _plan_json(plan: Plan) -> str:
     return json.dumps(plan_to_json(plan), sort_keys=True)
 
 
+def _point_id(landmark: int, dx: float, dy: float) -> str:
+    """Editor-row id of a free point: a landmark plus an offset in mm (plan/1 `point`)."""
+    return f"point:{int(landmark)}:{dx:+.1f}:{dy:+.1f}"
+
+
+def _parse_point_id(site: str) -> dict[str, Any] | None:
+    """The plan/1 `point` of a `point:…` row id, or None for a standard site."""
+    if not site.startswith("point:"):
+        return None
+    _, lm, dx, dy = site.split(":")
+    return {"landmark": int(lm), "offset_mm": [float(dx), float(dy)]}
+
+
+def _row_id(inj: Any) -> str:
+    if inj.site_id:
+        return inj.site_id
+    return _point_id(inj.landmark, *inj.offset_mm)
+
+
 def _site_rows_from_plan(plan: Plan) -> list[dict[str, Any]]:
-    return [{"site": i.site_id, "units": i.units, "day": i.day} for i in plan.injections]
+    return [{"site": _row_id(i), "units": i.units, "day": i.day} for i in plan.injections]
 
 
 # --- small formatting helpers --------------------------------------------------------------------
@@ -604,6 +625,10 @@ def attribution_section(att: Attribution) -> None:
 
 
 def _site_label(site_id: str) -> str:
+    point = _parse_point_id(site_id)
+    if point:
+        dx, dy = point["offset_mm"]
+        return f"Point at landmark {point['landmark']} ({dx:+.1f}, {dy:+.1f} mm)"
     s = {x.id: x for x in atlas.sites()}.get(site_id)
     if s is None:
         return site_id
@@ -657,7 +682,89 @@ def _add_injection(name: str) -> None:
     entry["v"] += 1
 
 
-def plan_section(pred: Prediction | None) -> None:
+def _face_click_figure(rest: Analysis) -> go.Figure:
+    """The face with its 468 landmarks as clickable dots (a click picks the nearest one)."""
+    crop = _face_crop(rest.image.rgb, rest)
+    lm = rest.landmarks_px[:468, :2]
+    lo = np.maximum(np.floor(lm.min(axis=0) - (lm.max(axis=0) - lm.min(axis=0)) * 0.35), 0)
+    xy = lm - lo
+    fig = go.Figure(go.Image(z=crop, hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=xy[:, 0],
+            y=xy[:, 1],
+            mode="markers",
+            marker={"size": 6, "color": "rgba(0, 229, 255, 0.55)"},
+            selected={"marker": {"color": "#ff2b2b", "size": 13, "opacity": 1.0}},
+            unselected={"marker": {"opacity": 0.45}},
+            customdata=np.arange(468),
+            hovertemplate="landmark %{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=520,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        dragmode=False,
+        showlegend=False,
+    )
+    return fig
+
+
+def _click_to_inject(name: str, rest: Analysis, ona: float) -> None:
+    """Pick a landmark on the photo, nudge it by an offset, and add it as a point injection."""
+    ss = st.session_state
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        event = st.plotly_chart(
+            _face_click_figure(rest),
+            key=f"click_face_{name}",
+            on_select="rerun",
+            selection_mode="points",
+            config={"displayModeBar": False},
+        )
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if points:
+        picked = points[0].get("customdata")
+        if isinstance(picked, list):
+            picked = picked[0]
+        if picked is not None:
+            ss[f"click_lm_{name}"] = int(picked)
+    lm = ss.get(f"click_lm_{name}")
+    with c2:
+        if lm is None:
+            st.caption("Click a dot on the face: the injection goes there, plus the offset below.")
+            return
+        st.markdown(f"**Landmark {lm}** selected")
+        dx = st.number_input("Offset right → left (mm)", -30.0, 30.0, 0.0, 1.0, key=f"cdx_{name}")
+        dy = st.number_input("Offset down → up (mm)", -30.0, 30.0, 0.0, 1.0, key=f"cdy_{name}")
+        units = st.number_input(
+            "Units", 0.5, 100.0, round(2.0 / ona * 2) / 2, 0.5, key=f"cu_{name}"
+        )
+        day = st.number_input("Day", 0.0, 365.0, 0.0, 1.0, key=f"cday_{name}")
+        st.caption(
+            "x is towards the patient's left, y up, in the photo's face frame; a danger-zone "
+            "warning appears in the injection's row if the point is risky."
+        )
+        st.button(
+            "Add point injection",
+            key=f"click_add_{name}",
+            on_click=_add_point_injection,
+            args=(name, lm, dx, dy, units, day),
+        )
+
+
+def _add_point_injection(
+    name: str, landmark: int, dx: float, dy: float, units: float, day: float
+) -> None:
+    entry = st.session_state.plans[name]
+    site = _point_id(landmark, dx, dy)
+    entry["rows"].append({"site": site, "units": float(units), "day": float(day)})
+    entry["v"] += 1
+
+
+def plan_section(pred: Prediction | None, rest: Analysis | None = None) -> None:
     ss = st.session_state
     name = ss.active_plan
     entry = ss.plans[name]
@@ -727,9 +834,15 @@ def plan_section(pred: Prediction | None) -> None:
         width="stretch",
     )
 
+    if rest is not None:
+        with st.expander("…or click on the face to inject at any point"):
+            _click_to_inject(name, rest, ona)
+
     st.markdown("**Injections** (edit units and day in the table; add or delete rows)")
     editor_key = f"editor_{name}_{v}"
-    site_ids = [s.id for s in all_sites]
+    site_ids = [s.id for s in all_sites] + sorted(
+        {str(r["site"]) for r in entry["rows"] if str(r.get("site") or "").startswith("point:")}
+    )
     df = pd.DataFrame(entry["rows"], columns=["site", "units", "day"])
     df["warning"] = _row_warnings(entry, pred)
     st.data_editor(
@@ -1578,7 +1691,7 @@ def main() -> None:
             suggest_section(study_key, subject, study, att)
         except SymmetryStudioError as err:
             st.error(str(err), icon=":material/error:")
-        plan_section(at)
+        plan_section(at, rest)
     with tabs[3]:
         try:
             prediction_section(rest_p, rest, subject, day, expr)

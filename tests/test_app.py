@@ -306,3 +306,20 @@ def test_muscles_toggle_in_the_app() -> None:
     at.toggle(key="opt_muscles").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.get("image")) >= 5
+
+
+def test_clicking_the_face_adds_a_point_injection_with_its_warning() -> None:
+    """A click picks a landmark (the chart's selection lands in session state); an offset moves
+    the point; it becomes a plan/1 `point` injection whose danger-zone warning sits in its row."""
+    at = _app()
+    plan = at.session_state["active_plan"]
+    at.session_state[f"click_lm_{plan}"] = 105  # right brow, upper edge
+    at.run()
+    at.number_input(key=f"cdy_{plan}").set_value(12.0).run()
+    at.button(key=f"click_add_{plan}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    rows = at.session_state["plans"][plan]["rows"]
+    assert rows[-1]["site"] == "point:105:+0.0:+12.0"
+    editor = _table(at, "warning")
+    assert "frontalis low" in editor["warning"].iloc[-1]  # under 2 cm above the brow
+    assert at.session_state["plans"][plan]["rows"][0]["site"] == "corrugator_medial_right"
