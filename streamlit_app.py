@@ -834,9 +834,12 @@ def plan_section(pred: Prediction | None, rest: Analysis | None = None) -> None:
         width="stretch",
     )
 
-    if rest is not None:
-        with st.expander("…or click on the face to inject at any point"):
-            _click_to_inject(name, rest, ona)
+    # A toggle, not an expander: Streamlit runs an expander's body on every rerun, and the
+    # clickable face (photo + 468 points) would then be rebuilt on each dose edit.
+    if rest is not None and st.toggle(
+        "…or click on the face to inject at any point", key=f"click_mode_{name}"
+    ):
+        _click_to_inject(name, rest, ona)
 
     st.markdown("**Injections** (edit units and day in the table; add or delete rows)")
     editor_key = f"editor_{name}_{v}"

@@ -275,18 +275,23 @@ def predict(
     mirror = subject.analysis.mesh.mirror
     si = np.array([symmetry_index(v, mirror) for v in verts])
 
+    two_sided = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
+    left = np.stack([per_side["left"][n] for n in two_sided])  # (K, n, T)
+    right = np.stack([per_side["right"][n] for n in two_sided])
+    # one percentile call for every metric, side and day: (3 quantiles, 3 series, K, T)
+    q = np.percentile(np.stack([left, right, left - right]), [10, 50, 90], axis=2)
     metrics: list[dict[str, MetricRange]] = []
     for t in range(len(days_arr)):
         day_metrics = {}
-        for name in METRIC_NAMES:
-            if name == "symmetry_index_mm":
-                r = Range(float(si[t]), float(si[t]), float(si[t]))
-                day_metrics[name] = MetricRange(name, r, r, Range(0.0, 0.0, 0.0))
-                continue
-            left = per_side["left"][name][:, t]
-            right = per_side["right"][name][:, t]
-            day_metrics[name] = MetricRange(name, _range(left), _range(right), _range(left - right))
-        metrics.append(day_metrics)
+        for k, name in enumerate(two_sided):
+            lo, mid, hi = q[0, :, k, t], q[1, :, k, t], q[2, :, k, t]
+            ranges = [Range(float(lo[j]), float(mid[j]), float(hi[j])) for j in range(3)]
+            day_metrics[name] = MetricRange(name, *ranges)
+        r = Range(float(si[t]), float(si[t]), float(si[t]))
+        day_metrics["symmetry_index_mm"] = MetricRange(
+            "symmetry_index_mm", r, r, Range(0.0, 0.0, 0.0)
+        )
+        metrics.append({n: day_metrics[n] for n in METRIC_NAMES})
 
     ids = subject.muscle_ids
     bulk_ids = [mid for mid, b in zip(ids, subject.bulk, strict=True) if b]
@@ -304,11 +309,6 @@ def predict(
     )
     prediction.warnings = plan_warnings(subject, plan) + outcome_warnings(subject, plan)
     return prediction
-
-
-def _range(values: np.ndarray) -> Range:
-    p10, p50, p90 = np.percentile(values, [10, 50, 90])
-    return Range(float(p10), float(p50), float(p90))
 
 
 def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:

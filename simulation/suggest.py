@@ -145,8 +145,10 @@ class Suggestions(list[SuggestedPlan]):
 
 
 def symmetry_index_batch(vertices: np.ndarray, mirror: np.ndarray) -> np.ndarray:
-    """`metrics.symmetry_index` for (…, N, 3) vertex sets at once → (…)."""
-    v = np.asarray(vertices, dtype=np.float64)
+    """`metrics.symmetry_index` for (…, N, 3) vertex sets at once → (…). In float32: faces span
+    ~200 mm, so that is 0.01 µm-level precision at half the memory traffic (it runs in the
+    optimiser's inner loop and over a year of days)."""
+    v = np.asarray(vertices, dtype=np.float32)
     pairs = mirror != np.arange(len(mirror))
     d = v[..., pairs, :] - v[..., mirror[pairs], :]
     n = (np.sign(d[..., :1]) * d).sum(axis=-2)  # each pair twice, left minus right
@@ -155,7 +157,8 @@ def symmetry_index_batch(vertices: np.ndarray, mirror: np.ndarray) -> np.ndarray
     offset = np.einsum("...k,...k->...", mid.mean(axis=-2), n)
     dist = np.einsum("...nk,...k->...n", v, n) - offset[..., None]
     reflected = v - 2.0 * dist[..., None] * n[..., None, :]
-    return np.sqrt(np.mean(np.sum((reflected[..., mirror, :] - v) ** 2, axis=-1), axis=-1))
+    out = np.sqrt(np.mean(np.sum((reflected[..., mirror, :] - v) ** 2, axis=-1), axis=-1))
+    return out.astype(np.float64)
 
 
 def candidate_sites(subject: Subject) -> tuple[atlas.InjectionSite, ...]:

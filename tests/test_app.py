@@ -313,6 +313,7 @@ def test_clicking_the_face_adds_a_point_injection_with_its_warning() -> None:
     the point; it becomes a plan/1 `point` injection whose danger-zone warning sits in its row."""
     at = _app()
     plan = at.session_state["active_plan"]
+    at.toggle(key=f"click_mode_{plan}").set_value(True).run()
     at.session_state[f"click_lm_{plan}"] = 105  # right brow, upper edge
     at.run()
     at.number_input(key=f"cdy_{plan}").set_value(12.0).run()
