@@ -193,17 +193,24 @@ def _suggest(args: argparse.Namespace) -> int:
     return cmd_suggest(args)
 
 
+def add_expression_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--expression` option of the commands that read several photos of one person."""
+    from .analysis import EXPRESSIONS
+
+    parser.add_argument(
+        "--expression",
+        action="append",
+        help=f"label of each photo in order: {', '.join(EXPRESSIONS)} "
+        "(default: rest for a single photo)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="symmetry-studio", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     a = sub.add_parser("analyze", help="measure facial asymmetry on one or more photos")
     a.add_argument("photos", nargs="+", help="JPEG, PNG, WebP or HEIC photos of one person")
-    a.add_argument(
-        "--expression",
-        action="append",
-        help="label of each photo in order: rest, brows_up, frown, eyes_closed, smile, pucker, "
-        "clench (default: rest for a single photo)",
-    )
+    add_expression_argument(a)
     a.add_argument("--mirrored", action="store_true", help="photos are mirrored selfies")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--landmarks", action="store_true", help="include the 478 landmarks (--json)")

@@ -15,6 +15,8 @@ EXIT_OK = 0
 
 def add_parser(subparsers: Any) -> None:
     """Add the `suggest` subcommand to the CLI's subparsers."""
+    from .cli import add_expression_argument
+
     p = subparsers.add_parser(
         "suggest",
         help="which muscles drive the asymmetry and the smallest plans that balance it",
@@ -22,12 +24,7 @@ def add_parser(subparsers: Any) -> None:
         "balanced and full plans, and a 12-month visit schedule for the balanced plan.",
     )
     p.add_argument("photos", nargs="+", help="a rest photo, optionally expression photos")
-    p.add_argument(
-        "--expression",
-        action="append",
-        help="label of each photo in order: rest, brows_up, frown, eyes_closed, smile, pucker, "
-        "clench (default: rest for a single photo)",
-    )
+    add_expression_argument(p)
     p.add_argument("--product", default="onabotulinumtoxinA", help="ona, inco, abo, prabo, daxi")
     p.add_argument("--max-units", type=float, default=None, help="most units in the product")
     p.add_argument("--event-date", default=None, help="YYYY-MM-DD: time the sessions for it")
