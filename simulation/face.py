@@ -124,12 +124,13 @@ def detect_face(rgb: np.ndarray, name: str = "photo") -> Face:
     mirrored_found = landmarker.detect(np.ascontiguousarray(rgb[:, ::-1]))
     width = rgb.shape[1]
     if mirrored_found:
-        back_centre = width - 1 - _largest(mirrored_found).landmarks_px[:, 0].mean()
-        candidates = sorted(
+        # the same person in the mirror image: the detection whose flipped-back centre is
+        # nearest this face's centre (with several faces the largest may be someone else)
+        centre = face.landmarks_px[:, :2].mean(axis=0)
+        mirror_face = min(
             mirrored_found,
-            key=lambda f: abs((width - 1 - f.landmarks_px[:, 0].mean()) - back_centre),
+            key=lambda f: np.linalg.norm(_flip_back(f.landmarks_px, width)[:, :2].mean(0) - centre),
         )
-        mirror_face = _largest(candidates[:1] or mirrored_found)
         landmarks = symmetrise(face.landmarks_px, mirror_face.landmarks_px, width)
         blend = _symmetrise_blendshapes(face.blendshapes, mirror_face.blendshapes)
     else:

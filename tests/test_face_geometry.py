@@ -9,7 +9,7 @@ from PIL import Image
 from simulation.analysis import analyze_image
 from simulation.canonical import canonical_mesh
 from simulation.face import fit_rotation, landmark_mirror, pose_from_rotation
-from simulation.ingest import load_image
+from simulation.ingest import flip_horizontal, load_image
 from simulation.metrics import build_metrics, side_metrics, symmetry_index
 from tests.conftest import SAMPLE, analysed
 
@@ -130,6 +130,10 @@ def test_two_faces_take_the_larger_and_warn(tmp_path):
     assert a.landmarks_px[:, 0].max() < big.width  # the larger face was measured
     alone = analysed(str(SAMPLE))
     assert a.mm_per_px == pytest.approx(alone.mm_per_px, rel=0.05)
+    # the mirror detection is paired with the same person, so the mirror check still holds
+    flipped = analyze_image(flip_horizontal(load_image(path)))
+    for name, m in a.metrics.items():
+        assert flipped.metrics[name].diff == pytest.approx(-m.diff, abs=0.5), name
 
 
 def test_plain_language_sentences_name_the_side_the_size_and_the_verdict():
