@@ -8,6 +8,7 @@ Frame: origin between the pupils, x towards the patient's left along the inter-p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -116,12 +117,24 @@ def side_metrics(p: dict[str, np.ndarray], midline_x: float) -> dict[str, dict[s
     return out
 
 
-def symmetry_index(vertices: np.ndarray, mirror: np.ndarray) -> float:
+def symmetry_index(vertices: np.ndarray, mirror: np.ndarray) -> Any:
     """RMS distance (mm) between each vertex and its partner reflected through the fitted
-    midsagittal plane."""
-    normal, offset = midsagittal_plane(vertices, mirror)
-    reflected = vertices - 2.0 * ((vertices @ normal) - offset)[:, None] * normal[None, :]
-    return float(np.sqrt(np.mean(np.sum((reflected[mirror] - vertices) ** 2, axis=1))))
+    midsagittal plane (see `midsagittal_plane`). Vertices (…, N, 3) with any leading batch axes
+    give (…); a single face gives a float. float32 input is computed in float32 (a nanometre
+    off, half the memory traffic: the optimiser and the year's schedule run it in bulk)."""
+    v = np.asarray(vertices)
+    if v.dtype != np.float32:
+        v = v.astype(np.float64)
+    pairs = mirror != np.arange(len(mirror))
+    d = v[..., pairs, :] - v[..., mirror[pairs], :]
+    n = (np.sign(d[..., :1]) * d).sum(axis=-2)  # each pair twice, as left minus right
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    mid = 0.5 * (v[..., pairs, :] + v[..., mirror[pairs], :])
+    offset = np.einsum("...k,...k->...", mid.mean(axis=-2), n)
+    dist = np.einsum("...nk,...k->...n", v, n) - offset[..., None]
+    reflected = v - 2.0 * dist[..., None] * n[..., None, :]
+    out = np.sqrt(np.mean(np.sum((reflected[..., mirror, :] - v) ** 2, axis=-1), axis=-1))
+    return float(out) if out.ndim == 0 else out.astype(np.float64)
 
 
 def midsagittal_plane(vertices: np.ndarray, mirror: np.ndarray) -> tuple[np.ndarray, float]:

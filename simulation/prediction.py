@@ -273,7 +273,7 @@ def predict(
     response = np.exp(RESPONSE_LOG_SD * rng.standard_normal(samples))[:, None, None]
     per_side = _point_metrics(subject, _activation_change(subject, inh_s, thick_s, expr, response))
     mirror = subject.analysis.mesh.mirror
-    si = np.array([symmetry_index(v, mirror) for v in verts])
+    si = symmetry_index(verts, mirror)  # (T,)
 
     two_sided = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
     left = np.stack([per_side["left"][n] for n in two_sided])  # (K, n, T)

@@ -13,7 +13,7 @@ import numpy as np
 from . import atlas, pharmacology
 from .attribution import KEY_METRICS, TREAT_MIN, Attribution
 from .errors import InputError, Notice
-from .metrics import LABELS
+from .metrics import LABELS, symmetry_index
 from .plan import Injection, Plan, plan_to_json
 from .prediction import (
     FLIP_MIN_MM,
@@ -24,7 +24,7 @@ from .prediction import (
     _point_metrics,
     predict,
 )
-from .suggest import STEP_UNITS, Draws, symmetry_index_batch
+from .suggest import STEP_UNITS, Draws
 
 SCHEDULE_SCHEMA = "symmetry-studio/schedule/1"
 HORIZON_DAYS = 365
@@ -410,6 +410,6 @@ def _symmetry_over(subject: Subject, plan: Plan, days: np.ndarray) -> dict[str, 
     verts = subject.analysis.mesh.vertices_mm + np.tensordot(
         delta, subject.landmark_basis, axes=([-1], [0])
     )  # (n, T, 468, 3)
-    si = symmetry_index_batch(verts, subject.analysis.mesh.mirror)  # (n, T)
+    si = symmetry_index(verts.astype(np.float32), subject.analysis.mesh.mirror)  # (n, T)
     p10, p50, p90 = np.percentile(si, [10, 50, 90], axis=0)
     return {"median": p50, "p10": p10, "p90": p90}

@@ -34,7 +34,6 @@ from simulation.suggest import (
     Evaluator,
     candidate_sites,
     suggest,
-    symmetry_index_batch,
 )
 from simulation.suggest_cli import add_parser, cmd_suggest
 from tests.conftest import SAMPLE, analysed, shared
@@ -291,13 +290,22 @@ def test_the_evaluator_matches_predict():
     assert np.percentile(sampled[:, 1, width], 90) == pytest.approx(pr.p90, abs=1e-3)
 
 
-def test_batched_symmetry_index_matches_the_metric():
+def test_batched_symmetry_index_matches_its_definition():
+    """One face at a time by the definition (reflect through `midsagittal_plane`, RMS to the
+    partner) against the batched float64 and float32 computations."""
+    from simulation.metrics import midsagittal_plane
+
     s = subject_for(str(SAMPLE))
-    v = s.analysis.mesh.vertices_mm
+    v, mirror = s.analysis.mesh.vertices_mm, s.analysis.mesh.mirror
     moved = v[None] + np.random.default_rng(2).normal(scale=0.5, size=(3, *v.shape))
-    got = symmetry_index_batch(moved, s.analysis.mesh.mirror)
-    want = [symmetry_index(m, s.analysis.mesh.mirror) for m in moved]
-    assert got == pytest.approx(want, abs=1e-6)  # float32 on purpose: a nanometre
+    want = []
+    for m in moved:
+        n, d = midsagittal_plane(m, mirror)
+        reflected = m - 2.0 * ((m @ n) - d)[:, None] * n[None, :]
+        want.append(np.sqrt(np.mean(np.sum((reflected[mirror] - m) ** 2, axis=1))))
+    assert symmetry_index(moved, mirror) == pytest.approx(want, abs=1e-9)
+    assert symmetry_index(moved.astype(np.float32), mirror) == pytest.approx(want, abs=1e-6)
+    assert isinstance(symmetry_index(moved[0], mirror), float)
 
 
 def test_bad_max_units_is_an_input_error():
