@@ -76,13 +76,7 @@ def _polydata(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray | None):
     return mesh
 
 
-def render_mesh_png(*args, **kwargs) -> np.ndarray:
-    """The photo-textured face mesh drawn off-screen, an (H, W, 3) uint8 image (see
-    `_render_mesh_png` for the arguments); runs on the VTK thread."""
-    return _on_vtk_thread(_render_mesh_png, *args, **kwargs)
-
-
-def _render_mesh_png(
+def render_mesh_png(
     vertices: np.ndarray,
     faces: np.ndarray,
     uv: np.ndarray,
@@ -92,111 +86,15 @@ def _render_mesh_png(
     window: tuple[int, int] = (480, 560),
     camera: Camera | None = None,
     clim: tuple[float, float] | None = None,
-    scalar_title: str = "displacement (mm)",
-    point_color: str = "#00e5ff",
-    lines: Sequence[np.ndarray] = (),
 ) -> np.ndarray:
-    """The photo-textured face mesh drawn off-screen, an (H, W, 3) uint8 image.
-
-    `scalars` (one per vertex, e.g. displacement magnitude in mm) adds a translucent heat map
-    with a colour bar; `points` (k, 3) marks injection sites; `lines` are polylines (k, 3)
-    drawn on the surface (e.g. muscle axes). `camera` defaults to a frontal view of `vertices`:
-    pass the same camera to both sides of a before/after pair.
-    """
-    import pyvista as pv
-
-    pv.OFF_SCREEN = True
-    mesh = _polydata(vertices, faces, uv)
-    tex = pv.Texture(np.ascontiguousarray(np.asarray(texture_rgb, dtype=np.uint8)))
-    tex.interpolate = True
-    p = pv.Plotter(off_screen=True, window_size=list(window), lighting="none")
+    """One off-screen picture of the photo-textured face (heat map from `scalars` in mm,
+    injection `points`), through the same scene as `FaceRenderer`, built and closed once."""
+    r = FaceRenderer(faces, uv, texture_rgb, vertices, window)
     try:
-        p.set_background(BACKGROUND)
-        p.add_light(pv.Light(position=(0, 80, 400), light_type="camera light", intensity=0.55))
-        p.add_mesh(mesh, texture=tex, smooth_shading=True, ambient=0.55, diffuse=0.5, specular=0.0)
-        if scalars is not None:
-            s = np.asarray(scalars, dtype=np.float64)
-            heat = _polydata(np.asarray(vertices) + [0.0, 0.0, 0.4], faces, None)
-            heat.point_data["mm"] = s
-            hi = clim if clim is not None else (0.0, max(float(s.max()), 0.5))
-            p.add_mesh(
-                heat,
-                scalars="mm",
-                cmap=HEAT_CMAP,
-                clim=hi,
-                opacity=HEAT_OPACITY,
-                smooth_shading=True,
-                ambient=0.8,
-                diffuse=0.3,
-                show_scalar_bar=True,
-                scalar_bar_args={**SCALAR_BAR, "title": scalar_title},
-            )
-        if points is not None and len(points):
-            pts = np.atleast_2d(np.asarray(points, dtype=np.float64)) + [0.0, 0.0, 1.0]
-            p.add_points(
-                pts,
-                color=point_color,
-                point_size=11,
-                render_points_as_spheres=True,
-                ambient=0.8,
-            )
-        for line in lines:
-            p.add_lines(np.repeat(np.asarray(line, dtype=np.float64), 2, axis=0)[1:-1], "#7CFC00")
-        p.camera_position = camera if camera is not None else face_camera(vertices)
-        p.camera.view_angle = 30.0
-        img = p.screenshot(return_img=True)
+        with r.lock:
+            return r.render(vertices, scalars, points, camera, clim)
     finally:
-        p.close()
-    return np.ascontiguousarray(np.asarray(img)[..., :3], dtype=np.uint8)
-
-
-def html_export_available() -> bool:
-    """Whether pyvista can write an interactive self-contained HTML scene (needs trame)."""
-    try:
-        import trame  # noqa: F401
-        import trame_vtk  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def mesh_html(
-    vertices: np.ndarray,
-    faces: np.ndarray,
-    uv: np.ndarray,
-    texture_rgb: np.ndarray,
-    scalars: np.ndarray | None = None,
-    window: tuple[int, int] = (480, 560),
-) -> str | None:
-    """An interactive scene as self-contained HTML (pyvista `export_html`, vtk.js inlined), or
-    None when the trame packages it needs are not installed."""
-    if not html_export_available():
-        return None
-    return _on_vtk_thread(_mesh_html, vertices, faces, uv, texture_rgb, scalars, window)
-
-
-def _mesh_html(vertices, faces, uv, texture_rgb, scalars, window) -> str:
-    import io
-
-    import pyvista as pv
-
-    pv.OFF_SCREEN = True
-    mesh = _polydata(vertices, faces, uv)
-    p = pv.Plotter(off_screen=True, window_size=list(window))
-    try:
-        p.add_mesh(
-            mesh, texture=pv.Texture(np.ascontiguousarray(np.asarray(texture_rgb, np.uint8)))
-        )
-        if scalars is not None:
-            heat = _polydata(np.asarray(vertices) + [0.0, 0.0, 0.4], faces, None)
-            heat.point_data["mm"] = np.asarray(scalars, dtype=np.float64)
-            p.add_mesh(heat, scalars="mm", cmap=HEAT_CMAP, opacity=0.55)
-        p.camera_position = face_camera(vertices)
-        buf = io.StringIO()
-        p.export_html(buf)
-        return buf.getvalue()
-    finally:
-        p.close()
+        r.close()
 
 
 def draw_landmarks(
