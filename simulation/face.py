@@ -14,6 +14,7 @@ import numpy as np
 
 from .canonical import N_MESH, canonical_mesh
 from .errors import InputError, Notice
+from .ingest import mirror_pixels
 from .landmarker import Detection, get_landmarker
 
 IRIS_DIAMETER_MM = (
@@ -108,8 +109,7 @@ def pose_from_rotation(r: np.ndarray) -> Pose:
 
 def detect_face(rgb: np.ndarray, name: str = "photo") -> Face:
     """Find the face (largest if several), symmetrise its landmarks and estimate its pose."""
-    landmarker = get_landmarker()
-    found = landmarker.detect(rgb)
+    found, mirrored_found = get_landmarker().detect_pair(rgb, mirror_pixels(rgb))
     if not found:
         raise InputError(
             "no_face",
@@ -121,7 +121,6 @@ def detect_face(rgb: np.ndarray, name: str = "photo") -> Face:
             Notice("several_faces", f"{len(found)} faces found; measuring the largest one")
         )
     face = _largest(found)
-    mirrored_found = landmarker.detect(np.ascontiguousarray(rgb[:, ::-1]))
     width = rgb.shape[1]
     if mirrored_found:
         # the same person in the mirror image: the detection whose flipped-back centre is

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
 import pytest
 
 from simulation import landmarker
@@ -60,3 +61,29 @@ def test_landmarker_is_created_once_across_threads():
     for t in threads:
         t.join()
     assert len({id(x) for x in seen}) == 1
+
+
+def test_pair_detection_equals_two_single_detections_from_many_threads():
+    """The photo and its mirror run on two graphs at once: each result must be exactly what one
+    graph gives for that image alone, however many callers share the landmarker."""
+    from simulation.ingest import load_image, mirror_pixels
+
+    rgb = load_image(SAMPLE).rgb
+    flipped = mirror_pixels(rgb)
+    lm = landmarker.get_landmarker()
+    alone = (lm.detect(rgb)[0].landmarks_px, lm.detect(flipped)[0].landmarks_px)
+    results = []
+
+    def pair() -> None:
+        results.append(lm.detect_pair(rgb, flipped))
+
+    threads = [threading.Thread(target=pair) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 3
+    for direct, mirrored in results:
+        assert np.array_equal(direct[0].landmarks_px, alone[0])
+        assert np.array_equal(mirrored[0].landmarks_px, alone[1])
+    assert not np.allclose(alone[0], alone[1])
