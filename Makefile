@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+	$(PY) streamlit_app.py --server.port $(PORT)
 
 # Debian's Chromium for the browser tests; Playwright drives it (no browser download).
 browser:

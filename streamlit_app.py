@@ -10,10 +10,14 @@ Run: `streamlit run streamlit_app.py`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
+import re
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,31 +26,55 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from simulation import atlas, pharmacology
 from simulation.analysis import EXPRESSIONS, Analysis, Study, analyze_image, excursions
+from simulation.attribution import KEY_METRICS, Attribution, attribute
 from simulation.errors import SymmetryStudioError
 from simulation.ingest import encode_png, load_image
+from simulation.landmarker import get_landmarker
 from simulation.metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, summary_sentence
 from simulation.photo_warp import difference_overlay, warp_photo
+from simulation.plan import PLAN_SCHEMA, Plan, parse_plan, plan_to_json
+from simulation.prediction import Prediction, build_subject, predict
 from simulation.render import (
     FaceRenderer,
     draw_landmarks,
     face_camera,
     grid,
     inhibition_colour,
+    warm_up,
 )
+from simulation.schedule import Schedule, schedule
+from simulation.suggest import Suggestions, suggest
 
-try:  # the prediction layer; the photo and analysis views work without it
-    from simulation import atlas, pharmacology
-    from simulation.attribution import KEY_METRICS, Attribution, attribute
-    from simulation.plan import PLAN_SCHEMA, Plan, parse_plan, plan_to_json
-    from simulation.prediction import Prediction, build_subject, predict
-    from simulation.schedule import Schedule, schedule
-    from simulation.suggest import Suggestions, suggest
-
-    PREDICTION_ERROR = None
-except ImportError as _err:  # pragma: no cover - only while the package is incomplete
-    PREDICTION_ERROR = f"prediction unavailable ({_err})"
-
+TABS = (
+    "1 · Photos",
+    "2 · Analysis",
+    "3 · Plan",
+    "4 · Prediction",
+    "5 · Compare",
+    "6 · 12 months",
+    "Limits",
+)
+KEEP_WHILE_HIDDEN = {  # widget keys (prefixes) whose settings survive leaving their tab
+    TABS[0]: ("mirror_new",),
+    TABS[2]: ("sug_product", "sug_max"),
+    TABS[3]: ("opt_", "timeline_metric"),
+    TABS[4]: ("compare_sel_", "cmp_metric"),
+    TABS[5]: ("sched_for_", "sched_start", "sched_event", "sched_metrics"),
+}
+COLOURS = (  # one per measurement (ten), distinguishable on white
+    "#ff7f50",
+    "#9b5de5",
+    "#2ec4b6",
+    "#e9c46a",
+    "#00b4d8",
+    "#f15bb5",
+    "#8ac926",
+    "#6a4c93",
+    "#1982c4",
+    "#8d6e63",
+)
 DEMO = Path(__file__).resolve().parent / "simulation" / "demo" / "grace_hopper.jpg"
 DEMO_NAME = "Demo face (Grace Hopper, public domain)"
 EXPRESSION_LABELS = {
@@ -764,7 +792,41 @@ def _add_point_injection(
     entry["v"] += 1
 
 
-def plan_section(pred: Prediction | None, rest: Analysis | None = None) -> None:
+def _plan_preview(rest: Analysis, subject: Any, day: float, expr: str) -> None:
+    """Before and predicted after beside the dose editor, so every edit shows its effect
+    without leaving the tab (the Prediction tab has the ranges, views and timeline)."""
+    entry = st.session_state.plans[st.session_state.active_plan]
+    tl, at, plan = _predictions(rest.image.sha256, subject, entry, day, expr)
+    if at is None or not plan.injections:
+        return
+    with st.spinner("Drawing the face…"):
+        after3d, warped = _after_views(rest, tl, at, plan, day, expr)
+    st.markdown(f"**Preview at day {day:g}** ({EXPRESSION_LABELS[expr]})")
+    c1, c2, c3 = st.columns(3)
+    c1.image(_face_crop(rest.image.rgb, rest), caption="Before", width="stretch")
+    c2.image(_face_crop(warped, rest), caption="Predicted photo", width="stretch")
+    c3.image(after3d, caption="Predicted 3D, heat map = movement (mm)", width="stretch")
+    moved = sorted(
+        KEY_METRICS, key=lambda n: -abs(at.metrics[0][n].diff.median - rest.metrics[n].diff)
+    )[:3]
+    st.caption(
+        "Left − right, before → predicted median: "
+        + "; ".join(
+            f"{LABELS[n].lower()} {rest.metrics[n].diff:+.1f} → "
+            f"{at.metrics[0][n].diff.median:+.1f} {_unit(n)}"
+            for n in moved
+        )
+        + ". Ranges and the timeline are in the Prediction tab."
+    )
+
+
+def plan_section(
+    pred: Prediction | None,
+    rest: Analysis | None = None,
+    subject: Any = None,
+    day: float = 14.0,
+    expr: str = "rest",
+) -> None:
     ss = st.session_state
     name = ss.active_plan
     entry = ss.plans[name]
@@ -895,6 +957,8 @@ def plan_section(pred: Prediction | None, rest: Analysis | None = None) -> None:
             f"Total {tot['product']:g} U {plan.product} = {tot['ona']:.1f} U ona-equivalent, "
             f"{vol:.2f} ml at {plan.dilution_ml_per_100u:g} ml/100 U."
         )
+    if rest is not None and subject is not None:
+        _plan_preview(rest, subject, day, expr)
     if pred is not None and pred.warnings:
         st.markdown("**Warnings for this plan**")
         for w in pred.warnings:
@@ -1158,6 +1222,38 @@ def _effect_chart(tl: Any) -> go.Figure:
     return fig
 
 
+def _after_views(
+    rest: Analysis,
+    tl: Any,
+    at: Any,
+    plan: Plan,
+    day: float,
+    expr: str,
+    *,
+    heat: bool = True,
+    show_pts: bool = True,
+    az: float = 0.0,
+    muscles: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The predicted 3D face and the predicted photo of one plan at one day (both cached, so
+    the plan preview and the prediction tab share them)."""
+    skey = rest.image.sha256
+    disp = at.displacement_mm[0]
+    clim = (0.0, max(1.0, float(np.linalg.norm(tl.displacement_mm, axis=2).max())))
+    pj = _plan_json(plan)
+    after3d = _render(
+        f"{skey}|after|{pj}|{day}|{expr}|{heat}|{show_pts}|{az}|{muscles}",
+        at.vertices_mm[0],
+        rest,
+        np.linalg.norm(disp, axis=1) if heat else None,
+        _injection_points(plan, at.vertices_mm[0]) if show_pts else None,
+        clim,
+        az,
+        _muscle_lines(at.vertices_mm[0], at.inhibition[0]) if muscles else None,
+    )
+    return after3d, _warp(f"{skey}|{pj}|{day}|{expr}", rest, disp)
+
+
 def prediction_section(
     rest_p: dict[str, Any], rest: Analysis, subject: Any, day: float, expr: str
 ) -> None:
@@ -1184,15 +1280,11 @@ def prediction_section(
     diff_overlay = o4.toggle("Photo difference", value=False, key="opt_diff")
     az = 25.0 if oblique else 0.0
 
-    disp = at.displacement_mm[0]
-    mag = np.linalg.norm(disp, axis=1)
-    clim = (0.0, max(1.0, float(np.linalg.norm(tl.displacement_mm, axis=2).max())))
-    pj = _plan_json(plan)
+    mag = np.linalg.norm(at.displacement_mm[0], axis=1)
     pts_before = _injection_points(plan, rest.mesh.vertices_mm) if show_pts else None
-    pts_after = _injection_points(plan, at.vertices_mm[0]) if show_pts else None
     with st.spinner("Drawing the face…"):
         before3d = _render(
-            f"{skey}|before|{_points_key(pts_before)}|{az}|{show_muscles}",
+            f"{rest.image.sha256}|before|{_points_key(pts_before)}|{az}|{show_muscles}",
             rest.mesh.vertices_mm,
             rest,
             None,
@@ -1201,17 +1293,9 @@ def prediction_section(
             az,
             _muscle_lines(rest.mesh.vertices_mm, None) if show_muscles else None,
         )
-        after3d = _render(
-            f"{skey}|after|{pj}|{day}|{expr}|{heat}|{show_pts}|{az}|{show_muscles}",
-            at.vertices_mm[0],
-            rest,
-            mag if heat else None,
-            pts_after,
-            clim,
-            az,
-            _muscle_lines(at.vertices_mm[0], at.inhibition[0]) if show_muscles else None,
+        after3d, warped = _after_views(
+            rest, tl, at, plan, day, expr, heat=heat, show_pts=show_pts, az=az, muscles=show_muscles
         )
-        warped = _warp(f"{skey}|{pj}|{day}|{expr}", rest, disp)
     shown_after = difference_overlay(rest.image.rgb, warped) if diff_overlay else warped
     b, a = st.columns(2)
     with b:
@@ -1281,9 +1365,9 @@ def prediction_section(
 
     st.markdown("#### Downloads")
     d1, d2, d3 = st.columns(3)
-    d1.download_button(
+    d1.download_button(  # encoded on click: 0.2 s that should not delay every rerun
         "Before/after image (PNG, no metadata)",
-        encode_png(
+        lambda: encode_png(
             grid(
                 [[_face_crop(rest.image.rgb, rest), _face_crop(warped, rest)], [before3d, after3d]]
             )
@@ -1454,12 +1538,41 @@ def _band_traces(fig: go.Figure, x: list, band: dict[str, Any], name: str, colou
     )
 
 
+_INJECTION_WARNING = re.compile(
+    r"^injection \d+ \((?P<what>.+), day (?P<day>[\d.]+)\): (?P<why>.+)$"
+)
+
+
+def _grouped_warnings(messages: list[str]) -> list[str]:
+    """One line per problem: a plan repeated at every visit would repeat its warnings."""
+    days: dict[tuple[str, str], list[str]] = {}
+    order: list[str | tuple[str, str]] = []
+    for m in messages:
+        hit = _INJECTION_WARNING.match(m)
+        if hit is None:
+            order.append(m)
+            continue
+        key = (hit["what"], hit["why"])
+        if key not in days:
+            days[key] = []
+            order.append(key)
+        days[key].append(hit["day"])
+    out = []
+    for item in order:
+        if isinstance(item, str):
+            out.append(item)
+        else:
+            d = days[item]
+            out.append(f"{item[0]} (day{'s' if len(d) > 1 else ''} {', '.join(d)}): {item[1]}")
+    return out
+
+
 def _schedule_charts(sched: Schedule, rest: Analysis, metrics: list[str]) -> tuple[Any, Any]:
     x = _dates(sched.start, sched.days)
     layout = {
         "height": 380,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12},
         "hovermode": "x unified",
     }
     si = go.Figure()
@@ -1469,11 +1582,13 @@ def _schedule_charts(sched: Schedule, rest: Analysis, metrics: list[str]) -> tup
         line_dash="dash",
         line_color="#666",
         annotation_text="before",
+        annotation_position="top left",
     )
     lr = go.Figure()
-    colours = ["#ff7f50", "#9b5de5", "#2ec4b6", "#e9c46a", "#00b4d8", "#f15bb5", "#8ac926"]
     for k, n in enumerate(metrics):
-        _band_traces(lr, x, sched.metrics[n], f"{LABELS[n]} ({_unit(n)})", colours[k % 7])
+        _band_traces(
+            lr, x, sched.metrics[n], f"{LABELS[n]} ({_unit(n)})", COLOURS[k % len(COLOURS)]
+        )
     lr.add_hline(y=0.0, line_color="#aaa")
     for fig in (si, lr):
         for v in sched.visits:
@@ -1481,7 +1596,7 @@ def _schedule_charts(sched: Schedule, rest: Analysis, metrics: list[str]) -> tup
                 fig.add_vline(x=v.date, line_dash="dot", line_color="#888", opacity=0.6)
         if sched.event_date is not None:
             fig.add_vline(x=sched.event_date, line_color="#d62828", line_width=2)
-        fig.update_layout(**layout, xaxis_title="date (dotted lines: sessions; red: event)")
+        fig.update_layout(**layout)
     si.update_layout(title="Symmetry index over the year (mm, lower is more symmetric)")
     si.update_yaxes(title="symmetry index (mm)", rangemode="tozero")
     lr.update_layout(title="Left − right over the year (median, band p10–p90)")
@@ -1581,8 +1696,9 @@ def schedule_section(
     g1, g2 = st.columns(2)
     g1.plotly_chart(si_fig, width="stretch", key="sched_si_chart")
     g2.plotly_chart(lr_fig, width="stretch", key="sched_lr_chart")
-    for w in sched.warnings:
-        st.warning(w.message, icon=":material/warning:")
+    st.caption("Dotted lines: sessions; red line: the event date.")
+    for message in _grouped_warnings([w.message for w in sched.warnings]):
+        st.warning(message, icon=":material/warning:")
     st.caption(
         "Maintenance when the predicted effect has halved (12–16 weeks; masseter: three cycles "
         "10–12 weeks apart, then twice a year). A prediction, not a promise: how long toxin lasts "
@@ -1631,85 +1747,101 @@ def sidebar() -> tuple[float, str]:
     return float(day), expr
 
 
+def _keep_hidden_widget_state() -> None:
+    """Only the open tab is drawn, and Streamlit forgets the value of a widget that a run does
+    not draw: carry the other tabs' settings over as plain state. (Not for the open tab:
+    Streamlit warns when a drawn widget's value was also set by code.)"""
+    ss = st.session_state
+    open_tab = ss.get("main_tab", TABS[0])
+    for tab, prefixes in KEEP_WHILE_HIDDEN.items():
+        if tab != open_tab:
+            for k in [k for k in ss if isinstance(k, str) and k.startswith(prefixes)]:
+                ss[k] = ss[k]
+
+
 def main() -> None:
     _init_state()
+    _keep_hidden_widget_state()
     ss = st.session_state
-    day, expr = sidebar() if PREDICTION_ERROR is None else (14.0, "rest")
-    tabs = st.tabs(
-        [
-            "1 · Photos",
-            "2 · Analysis",
-            "3 · Plan",
-            "4 · Prediction",
-            "5 · Compare",
-            "6 · 12 months",
-            "Limits",
-        ]
-    )
-    model_tabs = tabs[2:6]
-    with tabs[0]:
-        photos_section()
-    found = _subject_photo()
-    if found is None:
-        for t in tabs[1:6]:
-            with t:
-                st.error(
-                    "No analysable photo: upload a frontal photo of a face.",
-                    icon=":material/error:",
-                )
-        with tabs[6]:
+    day, expr = sidebar()
+    # Lazy tabs: a run draws only the open tab, so an edit or a first view does not wait for
+    # the other five (each tab switch is a rerun on cached results).
+    tabs = st.tabs(TABS, key="main_tab", on_change="rerun")
+    photos, analysis, plan, prediction, compare, year, limits = tabs
+    here = next((t for t in tabs if t.open), photos)
+    if limits.open:
+        with limits:
             st.markdown(LIMITS)
         return
-    rest_p, rest = found
-    with tabs[1]:
-        analysis_section(rest)
-    with tabs[6]:
-        st.markdown(LIMITS)
-    if PREDICTION_ERROR is not None:
-        for t in model_tabs:
-            with t:
-                st.warning(PREDICTION_ERROR)
+    if photos.open:
+        with photos:
+            photos_section()
+    found = _subject_photo()
+    if found is None:
+        if not photos.open:
+            with here:
+                st.error(
+                    "No analysable photo: upload a frontal photo of a face in the Photos tab.",
+                    icon=":material/error:",
+                )
         return
+    rest_p, rest = found
+    if analysis.open:
+        with analysis:
+            analysis_section(rest)
     try:
-        with st.spinner("Building the tissue model of this face (once per photo)…"):
+        with here, st.spinner("Building the tissue model of this face (once per photo)…"):
             subject = _subject(rest.image.sha256, rest)
         study_key, study = _study(rest_p, rest)
         att = _attribution(study_key, subject, study)
-    except SymmetryStudioError as err:
-        for t in (tabs[1], *model_tabs):
-            with t:
-                st.error(str(err), icon=":material/error:")
-        return
-    with tabs[1]:
-        attribution_section(att)
-    entry = ss.plans[ss.active_plan]
-    try:
+        entry = ss.plans[ss.active_plan]
         _tl, at, _plan = _predictions(rest.image.sha256, subject, entry, day, expr)
     except SymmetryStudioError as err:
-        at = None
-        with tabs[3]:
-            st.error(str(err), icon=":material/error:")
-    with tabs[2]:
+        if not photos.open:  # the Photos tab reports its own problems
+            with here:
+                st.error(str(err), icon=":material/error:")
+        return
+    if photos.open:  # the model above is now ready for the first look at the prediction
+        return
+    with here:
         try:
-            suggest_section(study_key, subject, study, att)
-        except SymmetryStudioError as err:
-            st.error(str(err), icon=":material/error:")
-        plan_section(at, rest)
-    with tabs[3]:
-        try:
-            prediction_section(rest_p, rest, subject, day, expr)
-        except SymmetryStudioError as err:
-            st.error(str(err), icon=":material/error:")
-    with tabs[4]:
-        try:
-            compare_section(rest, subject, day, expr)
-        except SymmetryStudioError as err:
-            st.error(str(err), icon=":material/error:")
-    with tabs[5]:  # last: the year's prediction should not hold up the before/after view
-        try:
-            schedule_section(rest, subject, study_key, study, att)
+            if analysis.open:
+                attribution_section(att)
+            elif plan.open:
+                try:
+                    suggest_section(study_key, subject, study, att)
+                except SymmetryStudioError as err:  # the plan editor still works
+                    st.error(str(err), icon=":material/error:")
+                plan_section(at, rest, subject, day, expr)
+            elif prediction.open:
+                prediction_section(rest_p, rest, subject, day, expr)
+            elif compare.open:
+                compare_section(rest, subject, day, expr)
+            elif year.open:
+                schedule_section(rest, subject, study_key, study, att)
         except SymmetryStudioError as err:
             st.error(str(err), icon=":material/error:")
 
 
-main()
+def _warm_up() -> None:
+    """Load the landmark model and start VTK; a failure is reported when the app needs them."""
+    with contextlib.suppress(Exception):
+        get_landmarker()
+        warm_up()
+
+
+def serve(options: list[str]) -> None:
+    """`python streamlit_app.py [streamlit options]` (what `make run` does): the dashboard, with
+    the landmark model and the 3D renderer loading while the server starts, so the first
+    visitor does not wait for them (~2.5 s). `streamlit run streamlit_app.py` works too."""
+    from streamlit.web import cli
+
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    sys.argv = ["streamlit", "run", __file__, *options]
+    cli.main()
+
+
+if __name__ == "__main__" and not st.runtime.exists():
+    serve(sys.argv[1:])
+else:
+    main()

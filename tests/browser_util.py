@@ -34,13 +34,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
-    """Run the dashboard on a free local port; yield its URL; always stop the server."""
+    """Run the dashboard on a free local port, started as `make run` starts it; yield its URL;
+    always stop the server."""
     port = free_port()
-    exe = Path(sys.executable).with_name("streamlit")
     cmd = [
-        str(exe),
-        "run",
-        "streamlit_app.py",
+        sys.executable,
+        os.environ.get("SYMMETRY_STUDIO_APP", "streamlit_app.py"),
         "--server.port",
         str(port),
         "--server.address",

@@ -14,10 +14,26 @@ from tests.conftest import SAMPLE, SHARED_FACES, analysed
 
 APP = "../streamlit_app.py"
 TIMEOUT = 120
+PHOTOS, ANALYSIS, PLAN, PREDICTION, COMPARE, YEAR = (
+    "1 · Photos",
+    "2 · Analysis",
+    "3 · Plan",
+    "4 · Prediction",
+    "5 · Compare",
+    "6 · 12 months",
+)
 
 
 def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _open(at: AppTest, tab: str) -> AppTest:
+    """Switch to a tab as a click does (only the open tab is drawn) and run."""
+    at.session_state["main_tab"] = tab
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -33,8 +49,8 @@ def _table(at: AppTest, column: str):
 
 
 def _predicted(at: AppTest) -> dict[str, str]:
-    """Predicted L−R per measurement at the chosen day, from the prediction table."""
-    df = _table(at, "Predicted L−R (p10 to p90)")
+    """Predicted L−R per measurement at the chosen day, from the prediction tab's table."""
+    df = _table(_open(at, PREDICTION), "Predicted L−R (p10 to p90)")
     return dict(zip(df["Measurement"], df["Predicted L−R (p10 to p90)"], strict=True))
 
 
@@ -50,18 +66,36 @@ def demo() -> AppTest:
 
 
 def test_demo_loads_with_both_sides(demo: AppTest) -> None:
+    _open(demo, PREDICTION)
     md = " ".join(m.value for m in demo.markdown)
     assert "Before" in md and "After · day 14" in md
-    # Photos tab (overlay) + prediction (2 × 3D, photo, predicted photo) + compare.
-    assert len(demo.get("image")) >= 5
+    assert len(demo.get("image")) == 4  # 3D before and after, photo and predicted photo
     assert not demo.error
+    _open(demo, ANALYSIS)
     assert "Brow height" in " ".join(_table(demo, "Noticeable from")["Measurement"])
+
+
+def test_only_the_open_tab_is_drawn(demo: AppTest) -> None:
+    _open(demo, PHOTOS)
+    assert len(demo.get("image")) == 1 and not demo.get("plotly_chart")  # the landmark check
+    assert "After · day 14" not in " ".join(m.value for m in demo.markdown)
+
+
+def test_settings_survive_a_tab_switch() -> None:
+    at = _open(_app(), PREDICTION)
+    at.toggle(key="opt_heat").set_value(False).run()
+    at.toggle(key="opt_oblique").set_value(True).run()
+    _open(at, PLAN)
+    _open(at, PREDICTION)
+    assert at.toggle(key="opt_heat").value is False
+    assert at.toggle(key="opt_oblique").value is True
 
 
 def test_units_change_changes_prediction() -> None:
     at = _app()
     plan = at.session_state["active_plan"]
     first = _predicted(at)
+    _open(at, PLAN)
     # Add a standard-site injection (right lateral frontalis, 4 U by default for ona).
     at.selectbox(key=f"add_area_{plan}").set_value("forehead").run()
     at.selectbox(key=f"add_site_{plan}").set_value("frontalis_lateral_right").run()
@@ -71,16 +105,22 @@ def test_units_change_changes_prediction() -> None:
     assert [r["site"] for r in rows][-1] == "frontalis_lateral_right"
     added = _predicted(at)
     assert added != first
-    # Change its units with the fine-tune control.
+    # Change its units with the fine-tune control; the preview beside it is redrawn.
+    _open(at, PLAN)
+    preview = [i.proto.imgs[0].url for i in at.get("image")]
+    assert len(preview) == 3, preview  # before, predicted photo, predicted 3D
     v = at.session_state["plans"][plan]["v"]
     at.selectbox(key=f"fine_row_{plan}_{v}").set_value(len(rows) - 1).run()
     at.number_input(key=f"fine_units_{plan}_{v}_{len(rows) - 1}").set_value(12.0).run()
     assert not at.exception
     assert at.session_state["plans"][plan]["rows"][-1]["units"] == 12.0
+    redrawn = [i.proto.imgs[0].url for i in at.get("image")]
+    assert redrawn[0] == preview[0] and redrawn[1:] != preview[1:]
+    assert any("Preview at day 14" in m.value for m in at.markdown)
     changed = _predicted(at)
     assert changed != added
     # 12 U is far outside the site's usual 2-4 U: the warning stands in that injection's row.
-    editor = _table(at, "warning")
+    editor = _table(_open(at, PLAN), "warning")
     assert "unusual dose" in editor["warning"].iloc[-1]
     assert "unusual dose" not in editor["warning"].iloc[0]
 
@@ -91,7 +131,7 @@ def test_second_plan_in_comparison() -> None:
     assert not at.exception
     names = list(at.session_state["plans"])
     assert len(names) == 2
-    df = _table(at, "Total units (ona-equivalent)")
+    df = _table(_open(at, COMPARE), "Total units (ona-equivalent)")
     assert set(names) <= set(df["Plan"])
     assert "Total units (ona-equivalent)" in df.columns
 
@@ -102,7 +142,7 @@ def test_committed_sample_upload_gives_measurements() -> None:
     assert not at.error
     names = [p["name"] for p in at.session_state["photos"]]
     assert names == ["sample.jpg"]
-    assert len(_table(at, "Noticeable from")) == 11
+    assert len(_table(_open(at, ANALYSIS), "Noticeable from")) == 11
 
 
 def test_real_photo_upload_gives_measurements() -> None:
@@ -115,11 +155,11 @@ def test_real_photo_upload_gives_measurements() -> None:
     _upload(at, photo.name, photo.read_bytes(), mime)
     assert not at.error, [e.value for e in at.error]
     assert [p["name"] for p in at.session_state["photos"]] == [photo.name]
-    df = _table(at, "Noticeable from")
+    df = _table(_open(at, ANALYSIS), "Noticeable from")
     assert df["Left"].notna().all()
     before = dict(zip(df["Measurement"], df["Difference (L−R)"], strict=True))
     assert before != {}
-    assert "After · day 14" in " ".join(m.value for m in at.markdown)
+    assert "After · day 14" in " ".join(m.value for m in _open(at, PREDICTION).markdown)
 
 
 def test_text_file_shows_error_and_keeps_photo() -> None:
@@ -130,13 +170,14 @@ def test_text_file_shows_error_and_keeps_photo() -> None:
     assert any("notes.txt" in e for e in errors), errors
     assert [p["id"] for p in at.session_state["photos"]] == ["demo"]
     assert at.session_state["plans"].keys() == plans_before.keys()
-    assert "After · day 14" in " ".join(m.value for m in at.markdown)
+    assert "After · day 14" in " ".join(m.value for m in _open(at, PREDICTION).markdown)
 
 
 # --- what drives the asymmetry, suggested plans, the 12-month schedule ------------------------
 
 
 def test_attribution_panel_on_demo(demo: AppTest) -> None:
+    _open(demo, ANALYSIS)
     assert "What drives the asymmetry" in [s.value for s in demo.subheader]
     df = _table(demo, "Confidence")
     assert len(df) >= 1
@@ -150,17 +191,28 @@ def test_attribution_panel_on_demo(demo: AppTest) -> None:
 
 
 def test_schedule_on_demo(demo: AppTest) -> None:
+    _open(demo, YEAR)
     visits = _table(demo, "Visit")
     assert visits["Visit"].iloc[0] == "initial" and visits["Day"].iloc[0] == 0
     assert visits["Day"].iloc[1] == 14 and visits["Visit"].iloc[1] in ("review", "top-up")
     assert (visits["Visit"] == "maintenance").sum() >= 3
     assert visits["Day"].max() <= 365
-    charts = {c.proto.id for c in demo.get("plotly_chart")}
-    assert len(charts) >= 5  # effect, measurement, compare, and the year's two charts
+    assert len({c.proto.id for c in demo.get("plotly_chart")}) == 2  # symmetry; left and right
+
+
+def test_a_repeated_dose_problem_is_one_warning_listing_its_days() -> None:
+    at = _open(_app(), PLAN)
+    plan = at.session_state["active_plan"]
+    v = at.session_state["plans"][plan]["v"]
+    at.number_input(key=f"fine_units_{plan}_{v}_0").set_value(12.0).run()
+    _open(at, YEAR)
+    far = [w.value for w in at.warning if "far outside" in w.value]
+    assert len(far) == 1, far
+    assert far[0].startswith("corrugator_medial_right, 12 U (days 0, 84, ")
 
 
 def test_event_date_gives_latest_session() -> None:
-    at = _app()
+    at = _open(_app(), YEAR)
     event = dt.date.today() + dt.timedelta(days=120)
     at.date_input(key="sched_event").set_value(event).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -169,7 +221,7 @@ def test_event_date_gives_latest_session() -> None:
 
 
 def test_suggest_and_use_plan() -> None:
-    at = _app()
+    at = _open(_app(), PLAN)
     photos = [(p["id"], p["data"]) for p in at.session_state["photos"]]
     plan_a = copy.deepcopy(at.session_state["plans"]["Plan A"])
     at.number_input(key="sug_max").set_value(5.0)
@@ -201,10 +253,12 @@ def test_suggest_and_use_plan() -> None:
     selector = next(s for s in at.sidebar.selectbox if s.label == "Active plan")
     assert name in selector.options and selector.value == name
     assert f"Plan: {name}" in [s.value for s in at.subheader]
-    assert {"Plan A", name} <= set(_table(at, "Total units (ona-equivalent)")["Plan"])
+    compared = _table(_open(at, COMPARE), "Total units (ona-equivalent)")
+    assert {"Plan A", name} <= set(compared["Plan"])
     # It is an ordinary plan: editable like the user's own.
     v = plans[name]["v"]
     before = _predicted(at)
+    _open(at, PLAN)
     at.number_input(key=f"fine_units_{name}_{v}_0").set_value(8.0).run()
     assert not at.exception
     assert at.session_state["plans"][name]["rows"][0]["units"] == 8.0
@@ -302,16 +356,18 @@ def test_muscle_overlay_is_drawn_and_coloured_by_inhibition(sample_analysis) -> 
 
 
 def test_muscles_toggle_in_the_app() -> None:
-    at = _app()
+    at = _open(_app(), PREDICTION)
+    before = [i.proto.imgs[0].url for i in at.get("image")]
     at.toggle(key="opt_muscles").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.get("image")) >= 5
+    drawn = [i.proto.imgs[0].url for i in at.get("image")]
+    assert len(drawn) == 4 and drawn[0] != before[0] and drawn[2] != before[2]
 
 
 def test_clicking_the_face_adds_a_point_injection_with_its_warning() -> None:
     """A click picks a landmark (the chart's selection lands in session state); an offset moves
     the point; it becomes a plan/1 `point` injection whose danger-zone warning sits in its row."""
-    at = _app()
+    at = _open(_app(), PLAN)
     plan = at.session_state["active_plan"]
     at.toggle(key=f"click_mode_{plan}").set_value(True).run()
     at.session_state[f"click_lm_{plan}"] = 105  # right brow, upper edge

@@ -34,6 +34,23 @@ def _pixels_std(locator) -> float:
     return float(arr.std())
 
 
+def _assert_clean_png(data: bytes) -> None:
+    """A valid PNG whose only chunks are image data: nothing that could carry EXIF or text."""
+    import struct
+
+    from PIL import Image
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        chunks.append(data[pos + 4 : pos + 8].decode("ascii"))
+        pos += 12 + length
+    assert set(chunks) <= {"IHDR", "IDAT", "IEND"}, chunks
+    im = Image.open(io.BytesIO(data))
+    assert im.size[0] >= 480 and im.size[1] >= 560 and not im.getexif()
+
+
 def _tab(page, label: str):
     page.get_by_role("tab", name=label).click()
     wait_idle(page)
@@ -113,12 +130,24 @@ def test_consult_flow(browser_page) -> None:
         assert _pixels_std(imgs.nth(k)) > 15, f"image {k} looks blank"
     page.screenshot(path=str(ARTIFACTS / "step4_prediction.png"), full_page=True)
 
-    # Units edit → updated after view (the prediction tab's images are in the page, hidden).
+    # Download the before/after picture: a PNG with no metadata (no EXIF, no text chunks).
+    with page.expect_download() as dl:
+        panel.get_by_role("button", name="Before/after image (PNG, no metadata)").click()
+    png = dl.value.path().read_bytes()
+    _assert_clean_png(png)
+    with page.expect_download() as dl:
+        panel.get_by_role("button", name="Measurements (CSV)").click()
+    csv = dl.value.path().read_text()
+    assert csv.startswith("metric,unit,before_left") and "brow_height_mm" in csv
+
+    # Units edit → updated after view: the plan tab's preview beside the dose editor.
     srcs_js = (
         "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].map(i => i.src)"
     )
-    old = page.evaluate(srcs_js)
     panel = _tab(page, "3 · Plan")
+    panel.get_by_text("Preview at day 14").wait_for(timeout=30_000)
+    old = page.evaluate(srcs_js)
+    assert len(old) == 3, old
     units = panel.locator('[data-testid="stNumberInput"]').filter(has_text="Units").last
     field = units.locator("input")
     field.fill("9")
@@ -152,6 +181,13 @@ def test_consult_flow(browser_page) -> None:
     wait_idle(page)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "step6_suggest.png"), full_page=True)
+
+    # 7. The year: visits and the predicted course, two charts drawn.
+    panel = _tab(page, "6 · 12 months")
+    panel.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
+    assert "maintenance" in panel.inner_text()
+    _no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "step7_schedule.png"), full_page=True)
     # A second visit (warm caches: analysis, subject model, renders are shared by content hash).
     t2 = time.monotonic()
     page.reload()
