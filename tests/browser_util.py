@@ -39,7 +39,7 @@ def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
     port = free_port()
     cmd = [
         sys.executable,
-        os.environ.get("SYMMETRY_STUDIO_APP", "streamlit_app.py"),
+        "streamlit_app.py",
         "--server.port",
         str(port),
         "--server.address",
