@@ -12,7 +12,7 @@ from simulation.cli import main
 from simulation.errors import InputError
 from simulation.plan import parse_plan, plan_to_json
 from simulation.prediction import build_subject, predict
-from tests.conftest import SAMPLE, analysed, shared
+from tests.conftest import SAMPLE, analysed, frontal_photos, shared
 
 FACES = {"sample": str(SAMPLE)}
 
@@ -138,6 +138,30 @@ def test_lateral_orbicularis_8u_barely_moves_the_mid_brow(face):
     p = plan(*CROWS_FEET_8U)
     for side in ("left", "right"):
         assert 0.5 <= change(s, p, "brow_height_mm", side) <= 2.0, side
+
+
+@pytest.mark.real_faces
+def test_lateral_orbicularis_8u_cohort_means_match_ahn_2000():
+    """Ahn 2000's figures are means over 22 patients: the same plan on every frontal photo the
+    analysis does not flag gives medians in the published ranges, and on every side the lateral
+    brow rises more than the mid-pupil brow."""
+    photos = [p for p in frontal_photos() if not analysed(str(p)).warnings]
+    if len(photos) < 5:
+        pytest.skip("needs the real photos in ../shared/faces/frontal")
+    p = plan(*CROWS_FEET_8U)
+    lifts = np.array(
+        [
+            [
+                change(subject_for(str(f)), p, name, side)
+                for name in ("brow_height_lateral_mm", "brow_height_mm")
+            ]
+            for f in photos
+            for side in ("left", "right")
+        ]
+    )
+    assert 2.5 <= np.median(lifts[:, 0]) <= 6.0
+    assert 0.5 <= np.median(lifts[:, 1]) <= 2.0
+    assert (lifts[:, 1] < lifts[:, 0]).all()
 
 
 @pytest.mark.parametrize("face", _faces())
