@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 
 import numpy as np
@@ -197,7 +198,12 @@ def test_schedule_on_demo(demo: AppTest) -> None:
     assert visits["Day"].iloc[1] == 14 and visits["Visit"].iloc[1] in ("review", "top-up")
     assert (visits["Visit"] == "maintenance").sum() >= 3
     assert visits["Day"].max() <= 365
-    assert len({c.proto.id for c in demo.get("plotly_chart")}) == 2  # symmetry; left and right
+    charts = demo.get("plotly_chart")
+    assert len({c.proto.id for c in charts}) == 2  # symmetry; left and right
+    sessions = int((visits["Visit"] != "review").sum())
+    for c in charts:  # a dotted line at every session
+        shapes = json.loads(c.proto.spec)["layout"]["shapes"]
+        assert sum(sh.get("yref") == "paper" for sh in shapes) == sessions
 
 
 def test_a_repeated_dose_problem_is_one_warning_listing_its_days() -> None:
