@@ -1584,7 +1584,7 @@ def _vline(x: Any, line: dict[str, Any]) -> dict[str, Any]:
 def _schedule_charts(sched: Schedule, rest: Analysis, metrics: list[str]) -> tuple[Any, Any]:
     x = _dates(sched.start, sched.days)
     layout = {
-        "height": 380,
+        "height": 380 + 24 * ((len(metrics) + 1) // 2),  # a legend row per two measurements
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.12},
         "hovermode": "x unified",
