@@ -391,6 +391,11 @@ def _metric_table(metrics: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rows_height(rows: Any) -> int:
+    """Pixel height that shows every row of a short table (Streamlit scrolls after ten)."""
+    return 35 * (len(rows) + 1) + 3
+
+
 def _highlight(df: pd.DataFrame, column: str = "Visible") -> Any:
     def style(row: pd.Series) -> list[str]:
         on = bool(row[column]) and str(row[column]).strip() not in ("", "no", "not visible")
@@ -515,7 +520,13 @@ def analysis_section(rest: Analysis) -> None:
         "(what observers notice) are highlighted."
     )
     df = _metric_table(rest.metrics)
-    st.dataframe(_highlight(df), hide_index=True, width="stretch", key="metrics_table")
+    st.dataframe(
+        _highlight(df),
+        hide_index=True,
+        width="stretch",
+        height=_rows_height(df),
+        key="metrics_table",
+    )
     st.markdown("**In plain words**")
     lines = []
     for name in METRIC_NAMES:
@@ -536,10 +547,12 @@ def analysis_section(rest: Analysis) -> None:
         for a in others:
             exc = excursions(rest, a)
             st.markdown(f"**{EXPRESSION_LABELS[a.expression]}** — {a.image.name}")
+            table = _metric_table(exc)
             st.dataframe(
-                _highlight(_metric_table(exc)),
+                _highlight(table),
                 hide_index=True,
                 width="stretch",
+                height=_rows_height(table),
                 key=f"exc_{a.image.sha256}_{a.expression}",
             )
     else:
@@ -1344,7 +1357,13 @@ def prediction_section(
                 "Visible": "● visible" if mr.visible else "not visible",
             }
         )
-    st.dataframe(_highlight(pd.DataFrame(rows)), hide_index=True, width="stretch", key="pred_table")
+    st.dataframe(
+        _highlight(pd.DataFrame(rows)),
+        hide_index=True,
+        width="stretch",
+        height=_rows_height(rows),
+        key="pred_table",
+    )
     if at.warnings:
         for w in at.warnings:
             st.warning(w.message, icon=":material/warning:")
