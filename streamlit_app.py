@@ -104,8 +104,6 @@ this person's muscle tone and tissue differ from the anatomical average). It can
 The injector's examination and judgement decide the plan.
 """
 
-st.set_page_config(page_title="Symmetry Studio", page_icon="🪞", layout="wide")
-
 
 # --- cached computation (keys are content hashes; bounded) -------------------------------------
 
@@ -1797,6 +1795,7 @@ def _keep_hidden_widget_state() -> None:
 
 
 def main() -> None:
+    st.set_page_config(page_title="Symmetry Studio", page_icon="🪞", layout="wide")
     _init_state()
     _keep_hidden_widget_state()
     ss = st.session_state
