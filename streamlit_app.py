@@ -1861,9 +1861,9 @@ def main() -> None:
 
 def _warm_up() -> None:
     """Load the landmark model and start VTK; a failure is reported when the app needs them."""
-    with contextlib.suppress(Exception):
-        get_landmarker()
-        warm_up()
+    for step in (get_landmarker, warm_up):
+        with contextlib.suppress(Exception):
+            step()
 
 
 def serve(options: list[str]) -> None:
