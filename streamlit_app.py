@@ -499,15 +499,18 @@ def photos_section() -> None:
                 )
 
 
-def _subject_photo() -> tuple[dict[str, Any], Analysis] | None:
+def _subject_photo() -> tuple[dict[str, Any], Analysis] | SymmetryStudioError:
+    """The photo the model is built on (the rest photo first), or the first photo's problem."""
     ss = st.session_state
     ordered = sorted(ss.photos, key=lambda p: p["expression"] != "rest")
-    for p in ordered:
+    problem = SymmetryStudioError("no photo: upload a frontal photo of a face")
+    for k, p in enumerate(ordered):
         try:
             return p, _photo_analysis(p)
-        except SymmetryStudioError:
-            continue
-    return None
+        except SymmetryStudioError as err:
+            if k == 0:
+                problem = err
+    return problem
 
 
 def analysis_section(rest: Analysis) -> None:
@@ -1813,13 +1816,10 @@ def main() -> None:
         with photos:
             photos_section()
     found = _subject_photo()
-    if found is None:
-        if not photos.open:
+    if isinstance(found, SymmetryStudioError):
+        if not photos.open:  # the Photos tab shows each photo's own problem
             with here:
-                st.error(
-                    "No analysable photo: upload a frontal photo of a face in the Photos tab.",
-                    icon=":material/error:",
-                )
+                st.error(f"No analysable photo: {found}", icon=":material/error:")
         return
     rest_p, rest = found
     if analysis.open:

@@ -386,3 +386,18 @@ def test_clicking_the_face_adds_a_point_injection_with_its_warning() -> None:
     editor = _table(at, "warning")
     assert "frontalis low" in editor["warning"].iloc[-1]  # under 2 cm above the brow
     assert at.session_state["plans"][plan]["rows"][0]["site"] == "corrugator_medial_right"
+
+
+def test_a_missing_model_is_named_in_every_tab(monkeypatch, tmp_path) -> None:
+    import streamlit as st
+
+    from simulation import landmarker
+
+    monkeypatch.setenv(landmarker.MODEL_ENV, str(tmp_path / "missing.task"))
+    monkeypatch.setattr(landmarker, "_instance", None)
+    st.cache_resource.clear()  # the demo's analysis must really run again
+    at = _app()
+    assert any("landmark model not found" in e.value for e in at.error)
+    for tab in (ANALYSIS, PREDICTION):
+        errors = [e.value for e in _open(at, tab).error]
+        assert any("landmark model not found" in e for e in errors), errors
