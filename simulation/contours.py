@@ -177,6 +177,7 @@ def fit_iris(gray: np.ndarray, landmarks_px: np.ndarray, frame: Frame, side: str
 class BrowFit:
     heights_px: dict[str, float]  # "medial" / "mid" / "lateral": brow top, frame y in px
     refined: dict[str, bool]
+    margin_edges: dict[str, tuple[np.ndarray, np.ndarray]]  # frame y (px), upper-margin edge
 
 
 def fit_brow(
@@ -187,7 +188,8 @@ def fit_brow(
     xs: dict[str, float],
 ) -> BrowFit:
     """Upper margin of the brow above each x (frame px): the half-contrast point between the
-    brow's darkest part (found within the band MediaPipe outlines) and the forehead above it."""
+    brow's darkest part (found within the band MediaPipe outlines) and the forehead above it.
+    Also keeps, per x, the brow's upper-margin edge profile for `align_brows`."""
     upper = frame.to_frame(landmarks_px[list(BROW_UPPER[side])])
     lower = frame.to_frame(landmarks_px[list(BROW_LOWER[side])])
     names = list(xs)
@@ -200,15 +202,79 @@ def fit_brow(
     span = float(thick.max())
     t = np.arange(-1.0 * span, 1.6 * span, max(span / 60.0, 0.05))
     prof = sample_profiles(gray, origins, normals, t, 0.12 * span)
-    pos, contrast = half_contrast_rise(
-        prof, t, -0.35 * thick, 0.5 * thick, 1.3 * thick, sigma=max(0.05 * span, 0.5)
-    )
+    sigma = max(0.05 * span, 0.5)
+    pos, contrast = half_contrast_rise(prof, t, -0.35 * thick, 0.5 * thick, 1.3 * thick, sigma)
     good = contrast > 12.0  # grey levels: a brow visibly darker than the forehead
     heights = np.where(good, seeds + pos, y_up)
+    edges = upper_margin_edges(prof, t, sigma, pos, span)
     return BrowFit(
         {n: float(h) for n, h in zip(names, heights, strict=True)},
         {n: bool(g) for n, g in zip(names, good, strict=True)},
+        {n: (seeds[i] + t, edges[i]) for i, n in enumerate(names)},
     )
+
+
+def upper_margin_edges(
+    profiles: np.ndarray, t: np.ndarray, sigma: float, margins: np.ndarray, span: float
+) -> np.ndarray:
+    """Where each profile brightens upwards near its fitted upper margin: flat within
+    [margin - 0.6 span, margin + 0.4 span], tapering to zero over 0.3 span beyond, so that
+    forehead lines and the lid below weigh nothing."""
+    dt = t[1] - t[0]
+    smooth = gaussian_filter1d(profiles, sigma / dt, axis=1, mode="nearest")
+    grad = np.maximum(np.gradient(smooth, dt, axis=1), 0.0)
+    rel = t[None, :] - margins[:, None]
+    out = np.maximum(np.maximum(-0.6 * span - rel, rel - 0.4 * span), 0.0)
+    taper = np.clip(1.0 - out / (0.3 * span), 0.0, 1.0)
+    return grad * (0.5 - 0.5 * np.cos(np.pi * taper))
+
+
+def align_brows(left: BrowFit, right: BrowFit, search: float) -> dict[str, float | None]:
+    """Left-minus-right brow height (frame px) at each x as the vertical shift that best overlays
+    the two upper-margin edge profiles, searched within `search` px of the two fits' difference;
+    None where that overlay is not trustworthy (see `overlay_shift`). Unlike each fit, it moves
+    exactly with the image wherever the landmark seeds sit; swapping sides negates it."""
+    out: dict[str, float | None] = {}
+    for name, (y_l, e_l) in left.margin_edges.items():
+        y_r, e_r = right.margin_edges[name]
+        guess = left.heights_px[name] - right.heights_px[name]
+        usable = left.refined[name] and right.refined[name]
+        out[name] = overlay_shift(y_l, e_l, y_r, e_r, guess, search) if usable else None
+    return out
+
+
+def overlay_shift(
+    y_a: np.ndarray,
+    e_a: np.ndarray,
+    y_b: np.ndarray,
+    e_b: np.ndarray,
+    guess: float,
+    search: float,
+    min_score: float = 0.5,
+    max_rival: float = 0.95,
+) -> float | None:
+    """Shift s (within guess ± search) maximising the overlap of profile a moved by -s/2 and
+    profile b moved by +s/2, sub-sample. None when the best overlap is weak (normalised score
+    under `min_score`), lies on the edge of the search, or has a rival local maximum within
+    `max_rival` of it: the two margins then do not look alike enough to say which way."""
+    step = min(y_a[1] - y_a[0], y_b[1] - y_b[0]) / 2.0
+    n = int(np.ceil(search / step))
+    shifts = guess + step * np.arange(-n, n + 1)
+    y = np.arange(min(y_a[0], y_b[0]) - search, max(y_a[-1], y_b[-1]) + search, step)
+    a = np.interp(y[None, :] + 0.5 * shifts[:, None], y_a, e_a, left=0.0, right=0.0)
+    b = np.interp(y[None, :] - 0.5 * shifts[:, None], y_b, e_b, left=0.0, right=0.0)
+    norm = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1)) + 1e-12
+    score = (a * b).sum(axis=1) / norm
+    k = int(score.argmax())
+    if not 0 < k < len(shifts) - 1 or score[k] < min_score:
+        return None
+    peaks = (score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:])
+    peaks[k - 1] = False
+    if peaks.any() and score[1:-1][peaks].max() > max_rival * score[k]:
+        return None
+    curv = score[k - 1] - 2 * score[k] + score[k + 1]
+    frac = 0.5 * (score[k - 1] - score[k + 1]) / curv if curv < 0 else 0.0
+    return float(shifts[k] + np.clip(frac, -1.0, 1.0) * step)
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:

@@ -1,0 +1,62 @@
+"""Exact checks of the contour refinement on synthetic profiles (no photo, no detector)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation.contours import BrowFit, align_brows, half_contrast_rise, overlay_shift
+
+Y = np.arange(0.0, 60.0, 0.25)
+
+
+def _edges(*peaks: tuple[float, float], y: np.ndarray = Y) -> np.ndarray:
+    """An upper-margin edge profile: Gaussian bumps (centre, height), 1.5 px wide."""
+    return sum(h * np.exp(-0.5 * ((y - c) / 1.5) ** 2) for c, h in peaks)
+
+
+def test_overlay_shift_recovers_a_known_shift_to_a_twentieth_of_a_pixel():
+    brow = _edges((30.0, 1.0), (24.0, 0.4), (35.0, 0.3))  # a margin with a ragged edge
+    moved = _edges((33.7, 1.0), (27.7, 0.4), (38.7, 0.3))
+    shift = overlay_shift(Y, moved, Y, brow, guess=2.5, search=3.0)
+    assert shift == pytest.approx(3.7, abs=0.05)
+    assert overlay_shift(Y, brow, Y, moved, guess=-2.5, search=3.0) == pytest.approx(-shift)
+
+
+def test_overlay_shift_gives_up_when_two_overlays_fit_equally_well():
+    single = _edges((30.0, 1.0))
+    double = _edges((28.0, 1.0), (36.0, 1.0))  # which of the two is the margin?
+    assert overlay_shift(Y, double, Y, single, guess=2.0, search=6.0) is None
+
+
+def test_overlay_shift_gives_up_when_the_best_overlay_is_outside_the_search():
+    brow, moved = _edges((30.0, 1.0)), _edges((34.0, 1.0))
+    assert overlay_shift(Y, moved, Y, brow, guess=0.0, search=2.0) is None
+    assert overlay_shift(Y, moved, Y, brow, guess=0.0, search=5.0) == pytest.approx(4.0, abs=0.05)
+
+
+def test_overlay_shift_gives_up_when_the_margins_do_not_look_alike():
+    brow = _edges((30.0, 1.0))
+    other = np.where(Y > 45, 1.0, 0.0)  # nothing where the brow is
+    assert overlay_shift(Y, other, Y, brow, guess=0.0, search=3.0) is None
+
+
+def _fit(height: float, edges: np.ndarray, refined: bool = True) -> BrowFit:
+    return BrowFit({"mid": height}, {"mid": refined}, {"mid": (Y, edges)})
+
+
+def test_align_brows_measures_the_difference_and_skips_unrefined_brows():
+    left, right = _fit(31.0, _edges((33.0, 1.0))), _fit(30.0, _edges((30.0, 1.0)))
+    assert align_brows(left, right, 2.5)["mid"] == pytest.approx(3.0, abs=0.05)
+    assert align_brows(right, left, 2.5)["mid"] == pytest.approx(-3.0, abs=0.05)
+    unrefined = _fit(30.0, _edges((30.0, 1.0)), refined=False)
+    assert align_brows(left, unrefined, 2.5)["mid"] is None
+
+
+def test_half_contrast_rise_finds_the_midpoint_of_a_ramp_exactly():
+    t = np.arange(-20.0, 30.0, 0.1)
+    profile = np.clip(50.0 + 10.0 * (t - 2.0), 50.0, 150.0)[None, :]  # dark 50 -> bright 150
+    lo, hi, top = np.array([-10.0]), np.array([5.0]), np.array([25.0])
+    pos, contrast = half_contrast_rise(profile, t, lo, hi, top, sigma=0.2)
+    assert pos[0] == pytest.approx(7.0, abs=0.02)  # level 100 is reached 5 px up the ramp
+    assert contrast[0] == pytest.approx(100.0, abs=0.5)
