@@ -229,21 +229,33 @@ def upper_margin_edges(
     return grad * (0.5 - 0.5 * np.cos(np.pi * taper))
 
 
+# Where a brow point's overlay is ambiguous, its neighbours along the same brow break the tie.
+BROW_NEIGHBOURS = {"medial": ("mid",), "mid": ("medial", "lateral"), "lateral": ("mid",)}
+
+
 def align_brows(left: BrowFit, right: BrowFit, search: float) -> dict[str, float | None]:
     """Left-minus-right brow height (frame px) at each x as the vertical shift that best overlays
-    the two upper-margin edge profiles, searched within `search` px of the two fits' difference;
-    None where that overlay is not trustworthy (see `overlay_shift`). Unlike each fit, it moves
-    exactly with the image wherever the landmark seeds sit; swapping sides negates it."""
-    out: dict[str, float | None] = {}
+    the two upper-margin edge profiles, searched within `search` px of the two fits' difference.
+    Unlike each fit, it moves exactly with the image wherever the landmark seeds sit; swapping
+    sides negates it. Where several overlays fit about equally well (grey hairs, forehead
+    lines), the one closest to the neighbouring points' differences is taken, since the two
+    brows' difference varies smoothly along the brow; None where no overlay can be trusted."""
+    found: dict[str, list[float]] = {}
     for name, (y_l, e_l) in left.margin_edges.items():
         y_r, e_r = right.margin_edges[name]
         guess = left.heights_px[name] - right.heights_px[name]
         usable = left.refined[name] and right.refined[name]
-        out[name] = overlay_shift(y_l, e_l, y_r, e_r, guess, search) if usable else None
+        found[name] = overlay_shifts(y_l, e_l, y_r, e_r, guess, search) if usable else []
+    out = {name: c[0] if len(c) == 1 else None for name, c in found.items()}
+    for name, candidates in found.items():
+        near = [out[n] for n in BROW_NEIGHBOURS.get(name, ()) if out.get(n) is not None]
+        if len(candidates) > 1 and near:
+            ref = float(np.mean(near))
+            out[name] = min(candidates, key=lambda c: abs(c - ref))
     return out
 
 
-def overlay_shift(
+def overlay_shifts(
     y_a: np.ndarray,
     e_a: np.ndarray,
     y_b: np.ndarray,
@@ -251,12 +263,12 @@ def overlay_shift(
     guess: float,
     search: float,
     min_score: float = 0.5,
-    max_rival: float = 0.95,
-) -> float | None:
-    """Shift s (within guess ± search) maximising the overlap of profile a moved by -s/2 and
-    profile b moved by +s/2, sub-sample. None when the best overlap is weak (normalised score
-    under `min_score`), lies on the edge of the search, or has a rival local maximum within
-    `max_rival` of it: the two margins then do not look alike enough to say which way."""
+    rival: float = 0.95,
+) -> list[float]:
+    """Shifts s (within guess ± search) that overlay profile a moved by -s/2 on profile b moved
+    by +s/2 best, sub-sample: the best one and any rival local maximum scoring at least `rival`
+    of it. Empty when the best overlap is weak (normalised score under `min_score`) or lies on
+    the edge of the search (the true one may be outside)."""
     step = min(y_a[1] - y_a[0], y_b[1] - y_b[0]) / 2.0
     n = int(np.ceil(search / step))
     shifts = guess + step * np.arange(-n, n + 1)
@@ -267,14 +279,17 @@ def overlay_shift(
     score = (a * b).sum(axis=1) / norm
     k = int(score.argmax())
     if not 0 < k < len(shifts) - 1 or score[k] < min_score:
-        return None
-    peaks = (score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:])
-    peaks[k - 1] = False
-    if peaks.any() and score[1:-1][peaks].max() > max_rival * score[k]:
-        return None
-    curv = score[k - 1] - 2 * score[k] + score[k + 1]
-    frac = 0.5 * (score[k - 1] - score[k + 1]) / curv if curv < 0 else 0.0
-    return float(shifts[k] + np.clip(frac, -1.0, 1.0) * step)
+        return []
+    inner = score[1:-1]
+    peaks = np.flatnonzero(
+        (inner >= score[:-2]) & (inner >= score[2:]) & (inner >= rival * score[k])
+    )
+    out = []
+    for i in sorted(peaks + 1, key=lambda i: -score[i]):
+        curv = score[i - 1] - 2 * score[i] + score[i + 1]
+        frac = 0.5 * (score[i - 1] - score[i + 1]) / curv if curv < 0 else 0.0
+        out.append(float(shifts[i] + np.clip(frac, -1.0, 1.0) * step))
+    return out
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:

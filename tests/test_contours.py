@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.contours import BrowFit, align_brows, half_contrast_rise, overlay_shift
+from simulation.contours import BrowFit, align_brows, half_contrast_rise, overlay_shifts
 
 Y = np.arange(0.0, 60.0, 0.25)
 
@@ -15,42 +15,68 @@ def _edges(*peaks: tuple[float, float], y: np.ndarray = Y) -> np.ndarray:
     return sum(h * np.exp(-0.5 * ((y - c) / 1.5) ** 2) for c, h in peaks)
 
 
-def test_overlay_shift_recovers_a_known_shift_to_a_twentieth_of_a_pixel():
+def test_overlay_recovers_a_known_shift_to_a_twentieth_of_a_pixel():
     brow = _edges((30.0, 1.0), (24.0, 0.4), (35.0, 0.3))  # a margin with a ragged edge
     moved = _edges((33.7, 1.0), (27.7, 0.4), (38.7, 0.3))
-    shift = overlay_shift(Y, moved, Y, brow, guess=2.5, search=3.0)
+    (shift,) = overlay_shifts(Y, moved, Y, brow, guess=2.5, search=3.0)
     assert shift == pytest.approx(3.7, abs=0.05)
-    assert overlay_shift(Y, brow, Y, moved, guess=-2.5, search=3.0) == pytest.approx(-shift)
+    assert overlay_shifts(Y, brow, Y, moved, guess=-2.5, search=3.0) == [pytest.approx(-shift)]
 
 
-def test_overlay_shift_gives_up_when_two_overlays_fit_equally_well():
+def test_overlay_lists_both_shifts_when_two_fit_equally_well():
     single = _edges((30.0, 1.0))
     double = _edges((28.0, 1.0), (36.0, 1.0))  # which of the two is the margin?
-    assert overlay_shift(Y, double, Y, single, guess=2.0, search=6.0) is None
+    found = overlay_shifts(Y, double, Y, single, guess=2.0, search=6.0)
+    assert sorted(found) == [pytest.approx(-2.0, abs=0.05), pytest.approx(6.0, abs=0.05)]
 
 
-def test_overlay_shift_gives_up_when_the_best_overlay_is_outside_the_search():
+def test_overlay_gives_up_when_the_best_fit_is_outside_the_search():
     brow, moved = _edges((30.0, 1.0)), _edges((34.0, 1.0))
-    assert overlay_shift(Y, moved, Y, brow, guess=0.0, search=2.0) is None
-    assert overlay_shift(Y, moved, Y, brow, guess=0.0, search=5.0) == pytest.approx(4.0, abs=0.05)
+    assert overlay_shifts(Y, moved, Y, brow, guess=0.0, search=2.0) == []
+    found = overlay_shifts(Y, moved, Y, brow, guess=0.0, search=5.0)
+    assert found == [pytest.approx(4.0, abs=0.05)]
 
 
-def test_overlay_shift_gives_up_when_the_margins_do_not_look_alike():
+def test_overlay_gives_up_when_the_margins_do_not_look_alike():
     brow = _edges((30.0, 1.0))
     other = np.where(Y > 45, 1.0, 0.0)  # nothing where the brow is
-    assert overlay_shift(Y, other, Y, brow, guess=0.0, search=3.0) is None
+    assert overlay_shifts(Y, other, Y, brow, guess=0.0, search=3.0) == []
 
 
-def _fit(height: float, edges: np.ndarray, refined: bool = True) -> BrowFit:
-    return BrowFit({"mid": height}, {"mid": refined}, {"mid": (Y, edges)})
+def _fit(edges: dict[str, np.ndarray], refined: bool = True) -> BrowFit:
+    return BrowFit(
+        {p: 30.0 for p in edges}, {p: refined for p in edges}, {p: (Y, e) for p, e in edges.items()}
+    )
 
 
 def test_align_brows_measures_the_difference_and_skips_unrefined_brows():
-    left, right = _fit(31.0, _edges((33.0, 1.0))), _fit(30.0, _edges((30.0, 1.0)))
-    assert align_brows(left, right, 2.5)["mid"] == pytest.approx(3.0, abs=0.05)
-    assert align_brows(right, left, 2.5)["mid"] == pytest.approx(-3.0, abs=0.05)
-    unrefined = _fit(30.0, _edges((30.0, 1.0)), refined=False)
-    assert align_brows(left, unrefined, 2.5)["mid"] is None
+    left, right = _fit({"mid": _edges((33.0, 1.0))}), _fit({"mid": _edges((30.0, 1.0))})
+    assert align_brows(left, right, 4.0)["mid"] == pytest.approx(3.0, abs=0.05)
+    assert align_brows(right, left, 4.0)["mid"] == pytest.approx(-3.0, abs=0.05)
+    unrefined = _fit({"mid": _edges((30.0, 1.0))}, refined=False)
+    assert align_brows(left, unrefined, 4.0)["mid"] is None
+
+
+def test_align_brows_breaks_a_tie_with_the_neighbouring_points():
+    """Mid overlays at -2 or +6 fit equally well; medial and lateral say +5 and +7."""
+    left = _fit(
+        {
+            "medial": _edges((35.0, 1.0)),
+            "mid": _edges((28.0, 1.0), (36.0, 1.0)),
+            "lateral": _edges((37.0, 1.0)),
+        }
+    )
+    right = _fit({p: _edges((30.0, 1.0)) for p in ("medial", "mid", "lateral")})
+    found = align_brows(left, right, 8.0)
+    assert found == {
+        "medial": pytest.approx(5.0, abs=0.05),
+        "mid": pytest.approx(6.0, abs=0.05),
+        "lateral": pytest.approx(7.0, abs=0.05),
+    }
+    alone = align_brows(
+        _fit({"mid": left.margin_edges["mid"][1]}), _fit({"mid": _edges((30.0, 1.0))}), 8.0
+    )
+    assert alone == {"mid": None}  # no neighbour to ask: no answer
 
 
 def test_half_contrast_rise_finds_the_midpoint_of_a_ramp_exactly():
