@@ -26,6 +26,7 @@ from .contours import (
     chain_at,
     fit_brow,
     fit_iris,
+    fit_mouth_corner,
     frame_from_pupils,
     to_gray,
 )
@@ -180,6 +181,7 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     anchors: dict[str, dict[int, float]] = {}
     brow_shift: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
     brows = _fit_brows(gray, local, frame, frame_lm, irises, mm)
+    corner_shift = _mouth_corner_shifts(img.rgb, lm, frame, off, radius)
     for s in ("right", "left"):
         pupil = frame.to_frame(irises[s].centre_px)
         xs, brow = brows[s]
@@ -198,7 +200,7 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
                 [pupil[0], sum(frame_lm[i, 1] * v for i, v in w.items())]
             )
             anchors[f"{name}_{s}"] = w
-        points[f"corner_{s}"] = frame_lm[CORNER[s]]
+        points[f"corner_{s}"] = frame_lm[CORNER[s]] + np.array([0.0, corner_shift[s]])
         anchors[f"corner_{s}"] = {CORNER[s]: 1.0}
         points[f"jaw_{s}"] = frame_lm[list(JAW[s])].mean(axis=0)
         anchors[f"jaw_{s}"] = {i: 1.0 / len(JAW[s]) for i in JAW[s]}
@@ -275,6 +277,26 @@ def _fit_brows(
         "left": (xs_l, dataclasses.replace(left, heights_px=h_l)),
         "right": (xs_r, dataclasses.replace(right, heights_px=h_r)),
     }
+
+
+def _mouth_corner_shifts(
+    rgb: np.ndarray, lm: np.ndarray, frame: Frame, off: np.ndarray, radius: float
+) -> dict[str, float]:
+    """Frame-y shift (px) of each mouth corner from MediaPipe's to where the lips meet on the
+    image (0 where the lips' gap is not visible), each read on a small grey crop around it."""
+    shifts = {}
+    h, w = rgb.shape[:2]
+    half = int(np.ceil(1.2 * radius)) + 4
+    for side in ("right", "left"):
+        corner = lm[CORNER[side], :2]
+        x0, y0 = max(int(corner[0]) - half, 0), max(int(corner[1]) - half, 0)
+        x1, y1 = min(int(corner[0]) + half, w), min(int(corner[1]) + half, h)
+        local = lm.copy()
+        local[:, :2] -= (x0, y0)
+        crop_frame = Frame(frame.origin + off - (x0, y0), frame.x_axis, frame.y_axis)
+        found = fit_mouth_corner(to_gray(rgb[y0:y1, x0:x1]), local, crop_frame, side, radius)
+        shifts[side] = 0.0 if found is None else found
+    return shifts
 
 
 def _midline_x(points_mm: dict[str, np.ndarray], frame_lm_mm: np.ndarray) -> float:

@@ -15,7 +15,7 @@ from simulation.cli import main
 from simulation.ingest import load_image
 from simulation.metrics import METRIC_NAMES
 from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
-from tests.warp import lift_brow
+from tests.warp import lift_brow, lift_mouth_corner
 
 REAL_AND_SAMPLE = [*frontal_photos(), SAMPLE]
 TWO_SIDED = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
@@ -58,6 +58,36 @@ def test_known_brow_lift_is_measured_within_half_a_millimetre(path, side, lift):
     assert change == pytest.approx(expected, abs=0.5)
     # the eye itself was not moved: its opening must not change
     assert after.metrics["mrd1_mm"].diff == pytest.approx(base.metrics["mrd1_mm"].diff, abs=0.5)
+
+
+# Known misses, strict so that a fix shows up: Sundar Pichai's broad open smile leaves a flat,
+# dark gap between the lips whose darkest point wanders when part of it moves; George
+# Clooney's left corner sits in a shadowed pocket of the smile.
+CORNER_MISSES = {
+    ("15_sundar_pichai", "left", 1.0): "reads 0.0 mm: flat, dark gap of an open smile",
+    ("15_sundar_pichai", "right", 1.0): "reads 2.1 mm: flat, dark gap of an open smile",
+    ("15_sundar_pichai", "right", 2.0): "reads 2.6 mm: flat, dark gap of an open smile",
+    ("19_george_clooney", "left", 1.0): "reads 0.2 mm: corner in a shadowed pocket",
+    ("19_george_clooney", "left", 2.0): "reads 0.3 mm: corner in a shadowed pocket",
+}
+
+
+@pytest.mark.parametrize("lift", [1.0, 2.0])
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
+def test_known_mouth_corner_lift_is_measured_within_half_a_millimetre(path, side, lift, request):
+    if not _measurable(path):
+        pytest.skip("the app flags this photo's mm figures as imprecise")
+    if (path.stem, side, lift) in CORNER_MISSES:
+        reason = CORNER_MISSES[path.stem, side, lift]
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+    base = analysed(str(path))
+    warped = dataclasses.replace(
+        base.image, rgb=lift_mouth_corner(base.image.rgb, base, side, lift)
+    )
+    after = analyze_image(warped)
+    change = after.metrics["commissure_height_mm"].diff - base.metrics["commissure_height_mm"].diff
+    assert change == pytest.approx(lift if side == "left" else -lift, abs=0.5)
 
 
 def _with_orientation(path, orientation: int, rotate) -> bytes:

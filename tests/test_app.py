@@ -72,6 +72,8 @@ def test_demo_loads_with_both_sides(demo: AppTest) -> None:
     assert "Before" in md and "After · day 14" in md
     assert len(demo.get("image")) == 4  # 3D before and after, photo and predicted photo
     assert not demo.error
+    limits = " ".join(m.value for m in demo.markdown if "cannot know" in m.value)
+    assert "cannot be lifted" in limits and "ptosis" in limits  # what the model cannot know
     _open(demo, ANALYSIS)
     assert "Brow height" in " ".join(_table(demo, "Noticeable from")["Measurement"])
 

@@ -1,4 +1,4 @@
-"""Test helper: move one brow of a real photo by a known number of millimetres."""
+"""Test helpers: move one brow or one mouth corner of a real photo by a known number of mm."""
 
 from __future__ import annotations
 
@@ -24,8 +24,29 @@ def lift_brow(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) ->
     sx, sy = 0.55 * gap * 1.6, 0.33 * gap
     flat_x = np.exp(-0.5 * np.maximum(np.abs(dx) - 0.6 * gap, 0) ** 2 / sx**2)
     bump = flat_x * np.exp(-0.5 * (np.maximum(np.abs(dy) - 0.25 * gap, 0) / sy) ** 2)
-    shift = (lift_mm / mm) * bump  # pixels, along the frame's up axis
-    src = np.stack([xx, yy], axis=-1) - shift[..., None] * f.y_axis
+    return _shift_up(rgb, f.y_axis, (lift_mm / mm) * bump, xx, yy)
+
+
+def lift_mouth_corner(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) -> np.ndarray:
+    """Smoothly warp the photo so the `side` mouth corner moves up by `lift_mm` (flat within
+    2 mm of the corner, Gaussian fall-off of 3 mm beyond), as a depressor anguli oris
+    treatment would; the lips' midline, 20+ mm away, stays put."""
+    f = analysis.frame
+    mm = analysis.mm_per_px
+    corner = analysis.points_mm[f"corner_{side}"]
+    h, w = rgb.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
+    dist = np.maximum(np.abs(local - corner) - 2.0, 0.0)
+    bump = np.exp(-0.5 * (dist**2).sum(axis=-1) / 3.0**2)
+    return _shift_up(rgb, f.y_axis, (lift_mm / mm) * bump, xx, yy)
+
+
+def _shift_up(
+    rgb: np.ndarray, up: np.ndarray, shift_px: np.ndarray, xx: np.ndarray, yy: np.ndarray
+) -> np.ndarray:
+    """Resample the photo so content moves `shift_px` (per pixel) along the frame's up axis."""
+    src = np.stack([xx, yy], axis=-1) - shift_px[..., None] * up
     out = np.empty_like(rgb)
     for c in range(rgb.shape[2]):
         out[..., c] = np.clip(
