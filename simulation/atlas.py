@@ -77,6 +77,8 @@ class Muscle:
     provenance: Mapping[str, str]
     depth_mm: float | None = None
     notes: str = ""
+    lateral_of_landmarks: tuple[int, ...] = ()  # pull only lateral to the vertical through these
+    lateral_fade_mm: float = 0.0  # width of that limit's soft edge
 
     @property
     def base_id(self) -> str:
@@ -318,6 +320,16 @@ def _build_muscles(data: Mapping[str, Any]) -> tuple[Muscle, ...]:
             raise ValueError(f"{base}: max_force_n must be positive")
         if (entry["kind"] == "bulk") != (entry.get("thickness_mm") is not None):
             raise ValueError(f"{base}: thickness_mm is required for bulk muscles and only for them")
+        limit = (
+            _check_landmarks(base, entry["lateral_of_landmarks"])
+            if "lateral_of_landmarks" in entry
+            else ()
+        )
+        fade = float(entry.get("lateral_fade_mm", 0.0))
+        if limit and (not entry.get("paired") or fade <= 0):
+            raise ValueError(
+                f"{base}: a lateral limit needs a paired muscle and lateral_fade_mm > 0"
+            )
         for side in _sides(entry):
             placed = {p: _place(*anchors[p], side) for p in anchors}
             thickness = entry.get("thickness_mm")
@@ -343,6 +355,8 @@ def _build_muscles(data: Mapping[str, Any]) -> tuple[Muscle, ...]:
                     provenance=MappingProxyType(dict(entry["provenance"])),
                     depth_mm=None if depth is None else float(depth),
                     notes=entry.get("notes", ""),
+                    lateral_of_landmarks=_place(limit, np.zeros(3), side)[0] if limit else (),
+                    lateral_fade_mm=fade,
                 )
             )
     return tuple(out)

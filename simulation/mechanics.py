@@ -247,6 +247,15 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norm, 1e-9)
 
 
+def lateral_part(m: Muscle, vertices468_mm: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Weight (N,) of each vertex in a muscle that only pulls lateral to the vertical through its
+    `lateral_of_landmarks` (the lateral orbital orbicularis: lateral to the lateral canthus):
+    a logistic edge `lateral_fade_mm` wide, 0.5 on the vertical itself."""
+    edge = vertices468_mm[list(m.lateral_of_landmarks), 0].mean()
+    outward = 1.0 if m.side == "left" else -1.0  # +x is the patient's left
+    return 1.0 / (1.0 + np.exp(-outward * (x[:, 0] - edge) / m.lateral_fade_mm))
+
+
 def muscle_load(model: TissueModel, m: Muscle, vertices468_mm: np.ndarray) -> np.ndarray:
     """Nodal forces (N, 3) in newtons for unit activation of `m` on this subject.
 
@@ -280,6 +289,8 @@ def muscle_load(model: TissueModel, m: Muscle, vertices468_mm: np.ndarray) -> np
         return BULK_LOAD_GAIN * (w * springs)[:, None] * -m.fibre_direction(v468)[None, :]
     else:
         raise ValueError(f"unknown muscle kind '{m.kind}'")
+    if m.lateral_of_landmarks:
+        w = w * lateral_part(m, v468, x)
     w = w * model.areas_mm2
     w[w < 1e-12 * w.max()] = 0.0
     force = w[:, None] * direction

@@ -135,3 +135,17 @@ def test_an_asymmetric_subject_face(canon) -> None:
     combined = basis.combine([1.0, -0.5])
     assert np.abs(combined - direct).max() <= 1e-6 * np.abs(direct).max()
     assert basis.landmark_displacements()[0, 334, 1] > 0.5
+
+
+@pytest.mark.parametrize(("side", "outward"), [("left", 1.0), ("right", -1.0)])
+def test_lateral_orbicularis_pulls_only_lateral_to_the_lateral_canthus(side, outward) -> None:
+    """Half weight on the vertical through the lateral canthus, about 1 at 10 mm lateral and
+    about 0 at 10 mm medial (2 mm logistic edge), mirrored between the sides."""
+    v = canonical_mesh().vertices_mm
+    m = atlas.muscle(f"orbicularis_oculi_lateral_{side}")
+    edge = v[m.lateral_of_landmarks, 0].mean()
+    x = np.zeros((3, 3))
+    x[:, 0] = edge + outward * np.array([0.0, 10.0, -10.0])
+    w = me.lateral_part(m, v, x)
+    assert w == pytest.approx([0.5, 1.0 / (1.0 + np.exp(-5.0)), 1.0 / (1.0 + np.exp(5.0))])
+    assert m.lateral_of_landmarks == ((263,) if side == "left" else (33,))
