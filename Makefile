@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test lint bench figure browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP) browser lint
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# Redraw docs/measurements.png (the README's measurement diagram) from the current analysis.
+figure: $(STAMP)
+	$(PY) docs/measurements_figure.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

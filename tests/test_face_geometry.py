@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -147,3 +149,18 @@ def test_plain_language_sentences_name_the_side_the_size_and_the_verdict():
         "below what observers notice (2 mm)"
     )
     assert summary_sentence(Metric("commissure_height_mm", 1.0, 1.02)).endswith("both sides")
+
+
+def test_measurement_figure_marks_every_point_on_the_demo_face():
+    """docs/measurements_figure.py (`make figure`) still runs on the current analysis and draws
+    the brow, lid and mouth markers in their colours."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "measurements_figure.py"
+    spec = importlib.util.spec_from_file_location("measurements_figure", path)
+    figure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figure)
+    img = np.asarray(figure.draw(analysed(str(SAMPLE))))
+    assert img.shape[1] == figure.WIDTH
+    for colour in ("brow", "lid", "corner", "jaw"):
+        assert (np.abs(img - figure.COLOURS[colour]).sum(axis=-1) < 30).sum() > 20, colour
