@@ -27,6 +27,7 @@ from .contours import (
     fit_brow,
     fit_iris,
     fit_mouth_corner,
+    fit_upper_lid,
     frame_from_pupils,
     to_gray,
 )
@@ -182,6 +183,7 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     brow_shift: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
     brows = _fit_brows(gray, local, frame, frame_lm, irises, mm)
     corner_shift = _mouth_corner_shifts(img.rgb, lm, frame, off, radius)
+    lid_shift = _upper_lid_shifts(gray, local, frame, irises, radius, mm)
     for s in ("right", "left"):
         pupil = frame.to_frame(irises[s].centre_px)
         xs, brow = brows[s]
@@ -196,8 +198,9 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
             )
         for name, chain in (("lid_upper", LID_UPPER[s]), ("lid_lower", LID_LOWER[s])):
             w = _chain_weights(frame_lm[list(chain)], chain, float(pupil[0]))
+            shift = lid_shift[s] if name == "lid_upper" else 0.0
             points[f"{name}_{s}"] = np.array(
-                [pupil[0], sum(frame_lm[i, 1] * v for i, v in w.items())]
+                [pupil[0], sum(frame_lm[i, 1] * v for i, v in w.items()) + shift]
             )
             anchors[f"{name}_{s}"] = w
         points[f"corner_{s}"] = frame_lm[CORNER[s]] + np.array([0.0, corner_shift[s]])
@@ -277,6 +280,37 @@ def _fit_brows(
         "left": (xs_l, dataclasses.replace(left, heights_px=h_l)),
         "right": (xs_r, dataclasses.replace(right, heights_px=h_r)),
     }
+
+
+# Largest left-right difference (mm) between the two upper lids' offsets from MediaPipe's that is
+# taken from the image: the landmarks follow a lid about half way, so even a 3 mm ptosis stays
+# under it, while a lid fit caught on a shadow or a spectacle rim goes over (assumption).
+LID_OFFSET_DIFF_MAX_MM = 2.0
+
+
+def _upper_lid_shifts(
+    gray: np.ndarray,
+    local: np.ndarray,
+    frame: Frame,
+    irises: dict[str, IrisFit],
+    radius: float,
+    mm: float,
+) -> dict[str, float]:
+    """Frame-y shift (px) of each upper lid from MediaPipe's: the antisymmetric part of the two
+    lids' image offsets (`fit_upper_lid`). MediaPipe under-follows a lid that droops on one side;
+    the shared part of the offsets (where the landmarks sit in the lash line, or both lids are
+    hooded) is left alone so MRD1 keeps MediaPipe's mean, as the brows keep their fits' mean."""
+    found = {
+        s: fit_upper_lid(
+            gray, local, frame, s, float(frame.to_frame(irises[s].centre_px)[0]), radius
+        )
+        for s in ("right", "left")
+    }
+    left, right = found["left"], found["right"]
+    if left is None or right is None or abs(left - right) * mm > LID_OFFSET_DIFF_MAX_MM:
+        return {"right": 0.0, "left": 0.0}
+    half = 0.5 * (left - right)
+    return {"left": half, "right": -half}
 
 
 def _mouth_corner_shifts(

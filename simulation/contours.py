@@ -334,6 +334,53 @@ def fit_mouth_corner(
     return float(np.median((t[k] + np.clip(frac, -1, 1) * dt)[good]))
 
 
+def fit_upper_lid(
+    gray: np.ndarray,
+    landmarks_px: np.ndarray,
+    frame: Frame,
+    side: str,
+    pupil_x: float,
+    radius: float,
+) -> float | None:
+    """How far (frame px, + = up) the upper lid margin sits above MediaPipe's lid line, read
+    where the lid meets the sclera, 1.1-1.5 iris radii medial and lateral of the pupil: going
+    down from the lash line, the half-contrast point into the white of the eye. Over the iris
+    the margin is ambiguous (catchlights, dark irises), so the median offset of these columns
+    moves the whole lid. None where fewer than two columns show a lash line over white sclera."""
+    upper = frame.to_frame(landmarks_px[list(LID_UPPER[side]), :2])
+    lower = frame.to_frame(landmarks_px[list(LID_LOWER[side]), :2])
+    xs = pupil_x + radius * np.array([-1.5, -1.3, -1.1, 1.1, 1.3, 1.5])
+    inside = (xs > upper[:, 0].min() + 0.1 * radius) & (xs < upper[:, 0].max() - 0.1 * radius)
+    xs = xs[inside]
+    y_up = np.array([chain_at(upper, x) for x in xs])
+    gap = y_up - np.array([chain_at(lower, x) for x in xs])
+    xs, y_up, gap = xs[gap > 0.25 * radius], y_up[gap > 0.25 * radius], gap[gap > 0.25 * radius]
+    if len(xs) < 2:
+        return None
+    down = np.arange(-0.5 * radius, 0.6 * radius, radius / 30.0)
+    origins = frame.to_image(np.column_stack([xs, y_up]))
+    normals = np.repeat(-frame.y_axis[None], len(xs), 0)
+    prof = sample_profiles(gray, origins, normals, down, 0.04 * radius)
+    n = len(xs)
+    pos, contrast = half_contrast_rise(
+        prof,
+        down,
+        np.full(n, -0.35 * radius),
+        np.full(n, 0.3 * radius),
+        np.minimum(0.6 * gap, 0.6 * radius),
+        max(0.04 * radius, 0.5),
+    )
+    good = (contrast > LID_MIN_CONTRAST) & (pos < down[-2])  # at the end: no margin found
+    if good.sum() < 2:
+        return None
+    return float(-np.median(pos[good]))
+
+
+# Grey levels between the lash line and the sclera below it for a lid column to count: eyes in
+# shadow or behind tinted glasses fall back to MediaPipe's lid (assumption, set on the test photos).
+LID_MIN_CONTRAST = 25.0
+
+
 def to_gray(rgb: np.ndarray) -> np.ndarray:
     """Luma (Rec. 601) as float32, the intensity that edges are found in."""
     return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32)

@@ -15,7 +15,7 @@ from simulation.cli import main
 from simulation.ingest import load_image
 from simulation.metrics import METRIC_NAMES
 from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
-from tests.warp import lift_brow, lift_mouth_corner
+from tests.warp import drop_upper_lid, lift_brow, lift_mouth_corner
 
 REAL_AND_SAMPLE = [*frontal_photos(), SAMPLE]
 TWO_SIDED = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
@@ -88,6 +88,42 @@ def test_known_mouth_corner_lift_is_measured_within_half_a_millimetre(path, side
     after = analyze_image(warped)
     change = after.metrics["commissure_height_mm"].diff - base.metrics["commissure_height_mm"].diff
     assert change == pytest.approx(lift if side == "left" else -lift, abs=0.5)
+
+
+# Known misses, strict so that a fix shows up: Joe Biden's narrow, smiling eyes show little white
+# beside the iris, and the lid fit settles about 2 mm below MediaPipe's line and does not follow.
+LID_MISSES = {
+    ("04_biden", "left"): "reads 0.3 mm: narrow smiling eye, little sclera beside the iris",
+    ("04_biden", "right"): "reads -0.2 mm: narrow smiling eye, little sclera beside the iris",
+}
+
+
+def _upper_lids_difference_mm(analysis, frame) -> float:
+    """Left minus right upper-lid margin height at the pupils, along `frame`'s up axis (mm)."""
+    at = {
+        s: analysis.frame.to_image(analysis.points_mm[f"lid_upper_{s}"] / analysis.mm_per_px)
+        for s in ("left", "right")
+    }
+    return float((at["left"] - at["right"]) @ frame.y_axis * analysis.mm_per_px)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
+def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, request):
+    """The lid margins follow the image (MRD1 does so only in part: MediaPipe's pupil, its
+    reference, follows the lid by 0.1-0.55 mm per mm; see the README)."""
+    if not _measurable(path):
+        pytest.skip("the app flags this photo's mm figures as imprecise")
+    if (path.stem, side) in LID_MISSES:
+        request.applymarker(pytest.mark.xfail(reason=LID_MISSES[path.stem, side], strict=True))
+    base = analysed(str(path))
+    after = analyze_image(
+        dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
+    )
+    change = _upper_lids_difference_mm(after, base.frame) - _upper_lids_difference_mm(
+        base, base.frame
+    )
+    assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
 
 def _with_orientation(path, orientation: int, rotate) -> bytes:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.contours import BrowFit, align_brows, half_contrast_rise, overlay_shifts
+from simulation.contours import (
+    LID_LOWER,
+    LID_UPPER,
+    BrowFit,
+    Frame,
+    align_brows,
+    fit_upper_lid,
+    half_contrast_rise,
+    overlay_shifts,
+)
 
 Y = np.arange(0.0, 60.0, 0.25)
 
@@ -86,3 +95,35 @@ def test_half_contrast_rise_finds_the_midpoint_of_a_ramp_exactly():
     pos, contrast = half_contrast_rise(profile, t, lo, hi, top, sigma=0.2)
     assert pos[0] == pytest.approx(7.0, abs=0.02)  # level 100 is reached 5 px up the ramp
     assert contrast[0] == pytest.approx(100.0, abs=0.5)
+
+
+def _synthetic_eye(margin_row: int, lash: float = 30.0) -> tuple[np.ndarray, np.ndarray, Frame]:
+    """A 200 x 200 grey eye: skin (120), a 6 px lash line (`lash`) and white sclera (220) from
+    `margin_row` down; MediaPipe's upper lid line at row 80, its lower lid at row 130, the
+    pupil at (100, 100) with an iris radius of 20 px."""
+    gray = np.full((200, 200), 120.0, dtype=np.float32)
+    gray[margin_row - 6 : margin_row] = lash
+    gray[margin_row:130] = 220.0
+    landmarks = np.zeros((478, 3))
+    for side in ("right", "left"):
+        xs = np.linspace(40.0, 160.0, len(LID_UPPER[side]))
+        landmarks[list(LID_UPPER[side]), :2] = np.column_stack([xs, np.full_like(xs, 80.0)])
+        landmarks[list(LID_LOWER[side]), :2] = np.column_stack([xs, np.full_like(xs, 130.0)])
+    frame = Frame(np.array([100.0, 100.0]), np.array([1.0, 0.0]), np.array([0.0, -1.0]))
+    return gray, landmarks, frame
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("margin_row", [78, 84, 90])
+def test_upper_lid_offset_is_the_step_from_lash_line_to_sclera(side, margin_row):
+    gray, landmarks, frame = _synthetic_eye(margin_row)
+    offset = fit_upper_lid(gray, landmarks, frame, side, pupil_x=0.0, radius=20.0)
+    # half way between row margin_row - 1 (lash) and margin_row (sclera); + = above the line;
+    # within a sixth of a pixel (profiles are sampled every 2/3 px)
+    assert offset == pytest.approx(80.0 - (margin_row - 0.5), abs=0.15)
+
+
+def test_upper_lid_without_a_lash_line_over_white_sclera_is_not_fitted():
+    gray, landmarks, frame = _synthetic_eye(84, lash=100.0)
+    gray[84:130] = 115.0  # the white of the eye in shadow: leave the lid to MediaPipe
+    assert fit_upper_lid(gray, landmarks, frame, "left", pupil_x=0.0, radius=20.0) is None
