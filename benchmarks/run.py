@@ -28,7 +28,7 @@ from simulation.ingest import flip_horizontal, load_image  # noqa: E402
 from simulation.pharmacology import Params  # noqa: E402
 from simulation.plan import parse_plan  # noqa: E402
 from simulation.prediction import _activation_change, _effects, build_subject, predict  # noqa: E402
-from tests.warp import lift_brow  # noqa: E402
+from tests.warp import drop_upper_lid, lift_brow  # noqa: E402
 
 FRONTAL = ROOT.parent / "shared" / "faces" / "frontal"
 SAMPLE = ROOT / "simulation" / "demo" / "grace_hopper.jpg"
@@ -45,6 +45,15 @@ def timed(fn, repeat: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - t)
     return out
+
+
+def _lids_diff(analysis, reference) -> float:
+    """Left minus right upper-lid margin height (mm) along the reference photo's up axis."""
+    at = {
+        s: analysis.frame.to_image(analysis.points_mm[f"lid_upper_{s}"] / analysis.mm_per_px)
+        for s in ("left", "right")
+    }
+    return float((at["left"] - at["right"]) @ reference.frame.y_axis * analysis.mm_per_px)
 
 
 def bench_analysis(photos: list[Path]) -> dict:
@@ -65,9 +74,16 @@ def bench_analysis(photos: list[Path]) -> dict:
             warped = dataclasses.replace(a.image, rgb=lift_brow(a.image.rgb, a, side, 2.5))
             change = analyze_image(warped).metrics["brow_height_mm"].diff
             recovered[side] = round(sign * (change - a.metrics["brow_height_mm"].diff), 2)
+        lid_seen = {}
+        for side, sign in (("left", -1.0), ("right", 1.0)):
+            warped = dataclasses.replace(a.image, rgb=drop_upper_lid(a.image.rgb, a, side, 1.0))
+            lid_seen[side] = round(
+                sign * (_lids_diff(analyze_image(warped), a) - _lids_diff(a, a)), 2
+            )
         accuracy[path.stem] = {
             "mirror_max_disagreement_mm": round(mirror, 3),
             "brow_lift_2_5mm_recovered_mm": recovered,
+            "lid_drop_1mm_recovered_mm": lid_seen,
             "warnings": [w.code for w in a.warnings],
         }
     arr = np.array(per_photo)
@@ -144,18 +160,25 @@ def main() -> int:
         f"analysis: {an['photos']} photos, median {an['analysis_ms_median']} ms, "
         f"p90 {an['analysis_ms_p90']} ms (target ≤ 40 ms); model load {an['model_load_ms']} ms"
     )
-    print(f"{'photo':28} {'mirror max mm':>14} {'2.5 mm lift seen L / R':>23}  warnings")
-    within = []
+    print(
+        f"{'photo':28} {'mirror max mm':>14} {'2.5 mm lift seen L / R':>23} "
+        f"{'1 mm lid drop seen L / R':>25}  warnings"
+    )
+    within, lid_within = [], []
     for name, row in an["per_photo"].items():
         mirror, lift = row["mirror_max_disagreement_mm"], row["brow_lift_2_5mm_recovered_mm"]
+        lid = row["lid_drop_1mm_recovered_mm"]
         flagged = {"small_iris", "head_turned"} & set(row["warnings"])
         if not flagged:
             within += [abs(v - 2.5) <= 0.5 for v in lift.values()]
+            lid_within += [abs(v - 1.0) <= 0.5 for v in lid.values()]
         seen = f"{lift['left']:.2f} / {lift['right']:.2f}"
-        print(f"{name:28} {mirror:14.3f} {seen:>23}  {','.join(row['warnings'])}")
+        lid_seen = f"{lid['left']:.2f} / {lid['right']:.2f}"
+        print(f"{name:28} {mirror:14.3f} {seen:>23} {lid_seen:>25}  {','.join(row['warnings'])}")
     print(
-        f"known 2.5 mm lift within ±0.5 mm on {sum(within)} of {len(within)} sides of the "
-        "photos without an imprecision warning"
+        f"known 2.5 mm brow lift within ±0.5 mm on {sum(within)} of {len(within)} sides, known "
+        f"1 mm upper-lid drop on {sum(lid_within)} of {len(lid_within)}, of the photos without "
+        "an imprecision warning"
     )
     print(
         f"simulation: basis {sim['basis_build_ms_median']} ms for {sim['vertices']} vertices × "
