@@ -184,6 +184,16 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     brows = _fit_brows(gray, local, frame, frame_lm, irises, mm)
     corner_shift = _mouth_corner_shifts(img.rgb, lm, frame, off, radius)
     lid_shift = _upper_lid_shifts(gray, local, frame, irises, radius, mm)
+    if lid_shift is None:
+        lid_shift = {"right": 0.0, "left": 0.0}
+        if expression != "eyes_closed":
+            warnings.append(
+                Notice(
+                    "lids_not_fitted",
+                    "the upper lid margins could not be read on the photo, so lid figures are "
+                    "the face model's and under-read a droop; use a sharp, evenly lit photo",
+                )
+            )
     for s in ("right", "left"):
         pupil = frame.to_frame(irises[s].centre_px)
         xs, brow = brows[s]
@@ -295,11 +305,12 @@ def _upper_lid_shifts(
     irises: dict[str, IrisFit],
     radius: float,
     mm: float,
-) -> dict[str, float]:
+) -> dict[str, float] | None:
     """Frame-y shift (px) of each upper lid from MediaPipe's: the antisymmetric part of the two
     lids' image offsets (`fit_upper_lid`). MediaPipe under-follows a lid that droops on one side;
     the shared part of the offsets (where the landmarks sit in the lash line, or both lids are
-    hooded) is left alone so MRD1 keeps MediaPipe's mean, as the brows keep their fits' mean."""
+    hooded) is left alone so MRD1 keeps MediaPipe's mean, as the brows keep their fits' mean.
+    None where either lid cannot be read or the two readings disagree implausibly."""
     found = {
         s: fit_upper_lid(
             gray, local, frame, s, float(frame.to_frame(irises[s].centre_px)[0]), radius
@@ -308,7 +319,7 @@ def _upper_lid_shifts(
     }
     left, right = found["left"], found["right"]
     if left is None or right is None or abs(left - right) * mm > LID_OFFSET_DIFF_MAX_MM:
-        return {"right": 0.0, "left": 0.0}
+        return None
     half = 0.5 * (left - right)
     return {"left": half, "right": -half}
 

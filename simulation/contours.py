@@ -90,7 +90,8 @@ def strongest_edge(
     k = np.clip(k, 1, len(t) - 2)
     g0, g1, g2 = grad[rows, k - 1], grad[rows, k], grad[rows, k + 1]
     denom = g0 - 2 * g1 + g2
-    shift = np.where(np.abs(denom) > 1e-12, 0.5 * (g0 - g2) / denom, 0.0)
+    flat = np.abs(denom) <= 1e-12  # no curvature (a flat profile): keep the sample
+    shift = np.where(flat, 0.0, 0.5 * (g0 - g2) / np.where(flat, 1.0, denom))
     pos = t[k] + np.clip(shift, -1, 1) * dt
     noise = np.median(np.abs(grad), axis=1) + 1e-6
     strength = np.where(np.isfinite(masked[rows, k]), g1 / noise, 0.0)
@@ -334,6 +335,11 @@ def fit_mouth_corner(
     return float(np.median((t[k] + np.clip(frac, -1, 1) * dt)[good]))
 
 
+# Grey levels between the lash line and the sclera below it for a lid column to count: eyes in
+# shadow or behind tinted glasses fall back to MediaPipe's lid (assumption, set on the test photos).
+LID_MIN_CONTRAST = 25.0
+
+
 def fit_upper_lid(
     gray: np.ndarray,
     landmarks_px: np.ndarray,
@@ -354,7 +360,8 @@ def fit_upper_lid(
     xs = xs[inside]
     y_up = np.array([chain_at(upper, x) for x in xs])
     gap = y_up - np.array([chain_at(lower, x) for x in xs])
-    xs, y_up, gap = xs[gap > 0.25 * radius], y_up[gap > 0.25 * radius], gap[gap > 0.25 * radius]
+    open_ = gap > 0.25 * radius
+    xs, y_up, gap = xs[open_], y_up[open_], gap[open_]
     if len(xs) < 2:
         return None
     down = np.arange(-0.5 * radius, 0.6 * radius, radius / 30.0)
@@ -374,11 +381,6 @@ def fit_upper_lid(
     if good.sum() < 2:
         return None
     return float(-np.median(pos[good]))
-
-
-# Grey levels between the lash line and the sclera below it for a lid column to count: eyes in
-# shadow or behind tinted glasses fall back to MediaPipe's lid (assumption, set on the test photos).
-LID_MIN_CONTRAST = 25.0
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:

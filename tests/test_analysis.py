@@ -12,6 +12,7 @@ from PIL import Image
 
 from simulation.analysis import analyze, analyze_image
 from simulation.cli import main
+from simulation.contours import LID_LOWER, LID_UPPER
 from simulation.ingest import load_image
 from simulation.metrics import METRIC_NAMES
 from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
@@ -124,6 +125,24 @@ def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, r
         base, base.frame
     )
     assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
+
+
+def test_unreadable_lids_are_said_and_fall_back_to_the_landmarks():
+    """Eyes blurred flat: no lash line over white sclera, so the user is told that lid figures
+    are the face model's (not on an eyes-closed photo, where there is no margin to read)."""
+    base = analysed(str(SAMPLE))
+    assert "lids_not_fitted" not in {w.code for w in base.warnings}
+    rgb = base.image.rgb.copy()
+    for chain in (LID_UPPER, LID_LOWER):
+        for side in ("left", "right"):
+            pts = base.landmarks_px[list(chain[side]), :2]
+            (x0, y0), (x1, y1) = pts.min(axis=0) - 6, pts.max(axis=0) + 6
+            box = (slice(int(y0), int(y1)), slice(int(x0), int(x1)))
+            rgb[box] = rgb[box].reshape(-1, 3).mean(axis=0).astype(rgb.dtype)
+    flat = dataclasses.replace(base.image, rgb=rgb)
+    codes = {w.code for w in analyze_image(flat).warnings}
+    assert "lids_not_fitted" in codes
+    assert "lids_not_fitted" not in {w.code for w in analyze_image(flat, "eyes_closed").warnings}
 
 
 def _with_orientation(path, orientation: int, rotate) -> bytes:
