@@ -45,9 +45,10 @@ def lift_mouth_corner(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: f
 
 def drop_upper_lid(rgb: np.ndarray, analysis: Analysis, side: str, drop_mm: float) -> np.ndarray:
     """Smoothly warp the photo so the `side` upper lid moves down by `drop_mm`, as a ptosis
-    would: a band from 1.8 mm below MediaPipe's lid line (its margin sits at most ~1.6 mm
-    below it on the test photos) to 1 mm above moves as one, fading over 0.8 mm towards the
-    pupil, 1.5 mm towards the brow and 2 mm beyond the canthi."""
+    would: a band from 1 mm above MediaPipe's lid line to 1.8 mm + `drop_mm` below it (the
+    margin sits up to ~1.6 mm below the line on the test photos, and must land inside the band)
+    moves as one, fading over 0.8 mm towards the pupil, 1.5 mm towards the brow and 2 mm beyond
+    the canthi."""
     f = analysis.frame
     mm = analysis.mm_per_px
     lid = f.to_frame(analysis.landmarks_px[list(LID_UPPER[side]), :2]) * mm
@@ -57,7 +58,8 @@ def drop_upper_lid(rgb: np.ndarray, analysis: Analysis, side: str, drop_mm: floa
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
     rel = local[..., 1] - np.interp(local[..., 0], xs, ys)
-    dy = np.where(rel < -1.8, (-1.8 - rel) / 0.8, np.where(rel > 1.0, (rel - 1.0) / 1.5, 0.0))
+    low = -1.8 - drop_mm
+    dy = np.where(rel < low, (low - rel) / 0.8, np.where(rel > 1.0, (rel - 1.0) / 1.5, 0.0))
     dx = np.maximum(np.maximum(xs[0] - local[..., 0], local[..., 0] - xs[-1]), 0.0)
     bump = np.exp(-0.5 * dy**2) * np.exp(-0.5 * (dx / 2.0) ** 2)
     return _shift_up(rgb, f.y_axis, (-drop_mm / mm) * bump, xx, yy)
