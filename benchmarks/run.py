@@ -28,7 +28,7 @@ from simulation.ingest import flip_horizontal, load_image  # noqa: E402
 from simulation.pharmacology import Params  # noqa: E402
 from simulation.plan import parse_plan  # noqa: E402
 from simulation.prediction import _activation_change, _effects, build_subject, predict  # noqa: E402
-from tests.warp import drop_upper_lid, lift_brow  # noqa: E402
+from tests.warp import drop_upper_lid, lift_brow, upper_lids_difference_mm  # noqa: E402
 
 FRONTAL = ROOT.parent / "shared" / "faces" / "frontal"
 SAMPLE = ROOT / "simulation" / "demo" / "grace_hopper.jpg"
@@ -45,15 +45,6 @@ def timed(fn, repeat: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - t)
     return out
-
-
-def _lids_diff(analysis, reference) -> float:
-    """Left minus right upper-lid margin height (mm) along the reference photo's up axis."""
-    at = {
-        s: analysis.frame.to_image(analysis.points_mm[f"lid_upper_{s}"] / analysis.mm_per_px)
-        for s in ("left", "right")
-    }
-    return float((at["left"] - at["right"]) @ reference.frame.y_axis * analysis.mm_per_px)
 
 
 def bench_analysis(photos: list[Path]) -> dict:
@@ -78,7 +69,12 @@ def bench_analysis(photos: list[Path]) -> dict:
         for side, sign in (("left", -1.0), ("right", 1.0)):
             warped = dataclasses.replace(a.image, rgb=drop_upper_lid(a.image.rgb, a, side, 1.0))
             lid_seen[side] = round(
-                sign * (_lids_diff(analyze_image(warped), a) - _lids_diff(a, a)), 2
+                sign
+                * (
+                    upper_lids_difference_mm(analyze_image(warped), a)
+                    - upper_lids_difference_mm(a, a)
+                ),
+                2,
             )
         accuracy[path.stem] = {
             "mirror_max_disagreement_mm": round(mirror, 3),

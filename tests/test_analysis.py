@@ -16,7 +16,7 @@ from simulation.contours import LID_LOWER, LID_UPPER
 from simulation.ingest import load_image
 from simulation.metrics import METRIC_NAMES
 from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
-from tests.warp import drop_upper_lid, lift_brow, lift_mouth_corner
+from tests.warp import drop_upper_lid, lift_brow, lift_mouth_corner, upper_lids_difference_mm
 
 REAL_AND_SAMPLE = [*frontal_photos(), SAMPLE]
 TWO_SIDED = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
@@ -99,15 +99,6 @@ LID_MISSES = {
 }
 
 
-def _upper_lids_difference_mm(analysis, frame) -> float:
-    """Left minus right upper-lid margin height at the pupils, along `frame`'s up axis (mm)."""
-    at = {
-        s: analysis.frame.to_image(analysis.points_mm[f"lid_upper_{s}"] / analysis.mm_per_px)
-        for s in ("left", "right")
-    }
-    return float((at["left"] - at["right"]) @ frame.y_axis * analysis.mm_per_px)
-
-
 @pytest.mark.parametrize("side", ["left", "right"])
 @pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
 def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, request):
@@ -121,9 +112,7 @@ def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, r
     after = analyze_image(
         dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
     )
-    change = _upper_lids_difference_mm(after, base.frame) - _upper_lids_difference_mm(
-        base, base.frame
-    )
+    change = upper_lids_difference_mm(after, base) - upper_lids_difference_mm(base, base)
     assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
 

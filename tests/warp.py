@@ -65,6 +65,16 @@ def drop_upper_lid(rgb: np.ndarray, analysis: Analysis, side: str, drop_mm: floa
     return _shift_up(rgb, f.y_axis, (-drop_mm / mm) * bump, xx, yy)
 
 
+def upper_lids_difference_mm(analysis: Analysis, reference: Analysis) -> float:
+    """Left minus right upper-lid margin height at the pupils (mm), along the reference photo's
+    up axis, so that a warped photo's lids compare with the original's."""
+    at = {
+        s: analysis.frame.to_image(analysis.points_mm[f"lid_upper_{s}"] / analysis.mm_per_px)
+        for s in ("left", "right")
+    }
+    return float((at["left"] - at["right"]) @ reference.frame.y_axis * analysis.mm_per_px)
+
+
 def _shift_up(
     rgb: np.ndarray, up: np.ndarray, shift_px: np.ndarray, xx: np.ndarray, yy: np.ndarray
 ) -> np.ndarray:
