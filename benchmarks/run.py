@@ -65,17 +65,11 @@ def bench_analysis(photos: list[Path]) -> dict:
             warped = dataclasses.replace(a.image, rgb=lift_brow(a.image.rgb, a, side, 2.5))
             change = analyze_image(warped).metrics["brow_height_mm"].diff
             recovered[side] = round(sign * (change - a.metrics["brow_height_mm"].diff), 2)
-        lid_seen = {}
+        lid_seen, lids_before = {}, upper_lids_difference_mm(a, a)
         for side, sign in (("left", -1.0), ("right", 1.0)):
             warped = dataclasses.replace(a.image, rgb=drop_upper_lid(a.image.rgb, a, side, 1.0))
-            lid_seen[side] = round(
-                sign
-                * (
-                    upper_lids_difference_mm(analyze_image(warped), a)
-                    - upper_lids_difference_mm(a, a)
-                ),
-                2,
-            )
+            after = upper_lids_difference_mm(analyze_image(warped), a)
+            lid_seen[side] = round(sign * (after - lids_before), 2)
         accuracy[path.stem] = {
             "mirror_max_disagreement_mm": round(mirror, 3),
             "brow_lift_2_5mm_recovered_mm": recovered,
