@@ -225,13 +225,12 @@ def _init_state() -> None:
         ss.plans = {
             # The conservative plan that `suggest` proposes for the demo face (hard-coded so the
             # first view does not wait for the search): relax the right brow's depressors
-            # (corrugator, depressor supercilii) and a touch to the left lateral orbicularis.
+            # (corrugator, depressor supercilii) so the lower right brow can rise.
             "Plan A": _new_plan(
                 "demo: the conservative suggestion for this face",
                 [
-                    {"site": "corrugator_medial_right", "units": 3.0, "day": 0.0},
-                    {"site": "crows_feet_upper_left", "units": 1.0, "day": 0.0},
-                    {"site": "depressor_supercilii_right", "units": 0.5, "day": 0.0},
+                    {"site": "corrugator_medial_right", "units": 1.0, "day": 0.0},
+                    {"site": "depressor_supercilii_right", "units": 2.0, "day": 0.0},
                 ],
             )
         }

@@ -28,7 +28,7 @@ from simulation.ingest import flip_horizontal, load_image  # noqa: E402
 from simulation.pharmacology import Params  # noqa: E402
 from simulation.plan import parse_plan  # noqa: E402
 from simulation.prediction import _activation_change, _effects, build_subject, predict  # noqa: E402
-from tests.warp import drop_upper_lid, lift_brow, upper_lids_difference_mm  # noqa: E402
+from tests.warp import drop_upper_lid, height_difference_mm, lift_brow  # noqa: E402
 
 FRONTAL = ROOT.parent / "shared" / "faces" / "frontal"
 SAMPLE = ROOT / "simulation" / "demo" / "grace_hopper.jpg"
@@ -65,10 +65,10 @@ def bench_analysis(photos: list[Path]) -> dict:
             warped = dataclasses.replace(a.image, rgb=lift_brow(a.image.rgb, a, side, 2.5))
             change = analyze_image(warped).metrics["brow_height_mm"].diff
             recovered[side] = round(sign * (change - a.metrics["brow_height_mm"].diff), 2)
-        lid_seen, lids_before = {}, upper_lids_difference_mm(a, a)
+        lid_seen, lids_before = {}, height_difference_mm(a, a, "lid_upper")
         for side, sign in (("left", -1.0), ("right", 1.0)):
             warped = dataclasses.replace(a.image, rgb=drop_upper_lid(a.image.rgb, a, side, 1.0))
-            after = upper_lids_difference_mm(analyze_image(warped), a)
+            after = height_difference_mm(analyze_image(warped), a, "lid_upper")
             lid_seen[side] = round(sign * (after - lids_before), 2)
         accuracy[path.stem] = {
             "mirror_max_disagreement_mm": round(mirror, 3),

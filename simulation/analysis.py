@@ -23,6 +23,7 @@ from .contours import (
     Frame,
     IrisFit,
     align_brows,
+    align_irises,
     chain_at,
     fit_brow,
     fit_iris,
@@ -184,6 +185,10 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     brows = _fit_brows(gray, local, frame, frame_lm, irises, mm)
     corner_shift = _mouth_corner_shifts(img.rgb, lm, frame, off, radius)
     lid_shift = _upper_lid_shifts(gray, local, frame, irises, radius, mm)
+    eye_shift = align_irises(gray, frame, {s: irises[s].centre_px for s in irises}, radius)
+    pupil_y = {"left": 0.0, "right": 0.0}
+    if eye_shift is not None:
+        pupil_y = {"left": 0.5 * eye_shift, "right": -0.5 * eye_shift}
     if lid_shift is None:
         lid_shift = {"right": 0.0, "left": 0.0}
         if expression != "eyes_closed":
@@ -195,7 +200,7 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
                 )
             )
     for s in ("right", "left"):
-        pupil = frame.to_frame(irises[s].centre_px)
+        pupil = frame.to_frame(irises[s].centre_px) + np.array([0.0, pupil_y[s]])
         xs, brow = brows[s]
         upper = frame_lm[list(BROW_UPPER[s])]
         brow_shift[s] = (xs, {p: brow.heights_px[p] - chain_at(upper, x) for p, x in xs.items()})

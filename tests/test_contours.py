@@ -11,6 +11,7 @@ from simulation.contours import (
     BrowFit,
     Frame,
     align_brows,
+    align_irises,
     fit_upper_lid,
     half_contrast_rise,
     overlay_shifts,
@@ -127,3 +128,37 @@ def test_upper_lid_without_a_lash_line_over_white_sclera_is_not_fitted():
     gray, landmarks, frame = _synthetic_eye(84, lash=100.0)
     gray[84:130] = 115.0  # the white of the eye in shadow: leave the lid to MediaPipe
     assert fit_upper_lid(gray, landmarks, frame, "left", pupil_x=0.0, radius=20.0) is None
+
+
+def _two_eyes(left_rise: float) -> np.ndarray:
+    """Two synthetic eyes (dark iris of radius 20 px on white sclera, a lower lid below), the
+    left one (image right, centre x 300) drawn `left_rise` px higher than the right (x 100)."""
+    yy, xx = np.mgrid[0:200, 0:400].astype(np.float64)
+    gray = np.full(yy.shape, 120.0)  # skin
+    for cx, cy in ((100.0, 100.0), (300.0, 100.0 - left_rise)):
+        # anti-aliased edges, so that a sub-pixel rise is drawn as one
+        white = np.clip(yy - (cy - 15.0) + 0.5, 0, 1) * np.clip(cy + 17.0 - yy + 0.5, 0, 1)
+        white = white * (np.abs(xx - cx) < 45)
+        gray = gray + (230.0 - gray) * white
+        iris = np.hypot(xx - cx, yy - cy)
+        gray = np.where(iris < 20.0, 60.0 + 60.0 * np.clip(iris - 19.0, 0.0, 1.0), gray)
+    return gray.astype(np.float32)
+
+
+@pytest.mark.parametrize("rise", [0.0, 1.5, -4.0])
+def test_align_irises_finds_how_much_higher_the_left_eye_sits(rise):
+    frame = Frame(np.array([200.0, 100.0]), np.array([1.0, 0.0]), np.array([0.0, -1.0]))
+    centres = {"right": np.array([100.0, 100.0]), "left": np.array([300.0, 100.0])}
+    shift = align_irises(_two_eyes(rise), frame, centres, radius=20.0)
+    assert shift == pytest.approx(rise, abs=0.1)
+    # measured from where each eye really is, the two match
+    moved = {**centres, "left": np.array([300.0, 100.0 - rise])}
+    assert align_irises(_two_eyes(rise), frame, moved, radius=20.0) == pytest.approx(0.0, abs=0.1)
+
+
+def test_align_irises_gives_up_when_the_eyes_do_not_look_alike():
+    frame = Frame(np.array([200.0, 100.0]), np.array([1.0, 0.0]), np.array([0.0, -1.0]))
+    gray = _two_eyes(0.0)
+    gray[:, 200:] = 120.0  # no left eye at all
+    centres = {"right": np.array([100.0, 100.0]), "left": np.array([300.0, 100.0])}
+    assert align_irises(gray, frame, centres, radius=20.0) is None

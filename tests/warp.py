@@ -15,8 +15,7 @@ def lift_brow(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) ->
     f = analysis.frame
     mm = analysis.mm_per_px
     brow = analysis.points_mm[f"brow_mid_{side}"] / mm
-    pupil = analysis.points_mm[f"pupil_{side}"] / mm
-    gap = brow[1] - pupil[1]
+    gap = brow[1]  # brow height above the inter-pupil line (the frame's x axis)
     h, w = rgb.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     local = f.to_frame(np.stack([xx, yy], axis=-1))
@@ -65,11 +64,11 @@ def drop_upper_lid(rgb: np.ndarray, analysis: Analysis, side: str, drop_mm: floa
     return _shift_up(rgb, f.y_axis, (-drop_mm / mm) * bump, xx, yy)
 
 
-def upper_lids_difference_mm(analysis: Analysis, reference: Analysis) -> float:
-    """Left minus right upper-lid margin height at the pupils (mm), along the reference photo's
-    up axis, so that a warped photo's lids compare with the original's."""
+def height_difference_mm(analysis: Analysis, reference: Analysis, point: str) -> float:
+    """Left minus right height (mm) of a measured point ("lid_upper", "pupil", …) on the photo,
+    along the reference photo's up axis, so that a warped photo compares with the original."""
     at = {
-        s: analysis.frame.to_image(analysis.points_mm[f"lid_upper_{s}"] / analysis.mm_per_px)
+        s: analysis.frame.to_image(analysis.points_mm[f"{point}_{s}"] / analysis.mm_per_px)
         for s in ("left", "right")
     }
     return float((at["left"] - at["right"]) @ reference.frame.y_axis * analysis.mm_per_px)
