@@ -98,9 +98,9 @@ this person's muscle tone and tissue differ from the anatomical average). It can
   only relaxes muscle; it cannot treat these, and the model does not pretend to.
 - **A weak side cannot be lifted.** Toxin can only weaken the stronger side to match; it never
   adds strength where a muscle is paretic.
-- **Lid position from a photo.** The lid margins are read on the photo, but MRD1/MRD2 are
-  measured from the detected pupil, which moves with the lid: a 1 mm droop of one lid can read
-  as little as 0.3 mm. Measure a suspected ptosis at the consult.
+- **Lid position from a photo.** Lid margins and pupil heights are read on the photo, yet a
+  1 mm droop of one lid read as 0.6–1.2 mm on our test photos, and was missed on narrow, smiling
+  eyes. Measure a suspected ptosis at the consult.
 - The depth and placement of a real needle, the product's storage and reconstitution, individual
   resistance, previous treatments, or how the face moves outside the photographed expressions.
 
