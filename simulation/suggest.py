@@ -25,6 +25,7 @@ from .prediction import (
     LID_DROP_WARN_MM,
     PEAK_DAY,
     RESPONSE_LOG_SD,
+    Prediction,
     Range,
     Subject,
     _activation_change,
@@ -541,12 +542,15 @@ def _no_plan_reason(att: Attribution, is_target: np.ndarray) -> str:
     return "no treatable asymmetry: the differences of 1 mm or more are " + "; ".join(parts)
 
 
+def _predict_plan(subject: Subject, plan: Plan) -> Prediction:
+    """The plan as `predict` sees it (200 draws) at the peak days the suggestion aims for."""
+    return predict(subject, plan, [PEAK_DAY, BULK_PEAK_DAY], samples=SAMPLES)
+
+
 def _verify(
-    subject: Subject, plan: Plan, name: str, fraction: float, att: Attribution
+    subject: Subject, plan: Plan, name: str, fraction: float, att: Attribution, pr: Prediction
 ) -> SuggestedPlan:
-    """Predict the plan with `predict` (200 draws) and collect its figures and warnings."""
-    days = [PEAK_DAY, BULK_PEAK_DAY]
-    pr = predict(subject, plan, days, samples=SAMPLES)
+    """Collect the plan's predicted figures (`pr`, from `_predict_plan`) and warnings."""
     base = subject.analysis.metrics
     predicted = {}
     for n in KEY_METRICS:
@@ -628,10 +632,12 @@ def suggest(
         # lid drop (its draws differ from the search's).
         while True:
             steps = path.pop()
-            if not steps.any():
-                break
-            verified = _verify(subject, ev.plan(steps, label=name), name, fraction, att)
-            if not {w.code for w in verified.warnings} & _REJECT or not path:
+            if not steps.any() or (not path and steps.tobytes() in seen):
+                break  # nothing, or back at a plan already suggested: no new plan here
+            plan = ev.plan(steps, label=name)
+            pr = _predict_plan(subject, plan)
+            if not {w.code for w in pr.warnings} & _REJECT or not path:
+                verified = _verify(subject, plan, name, fraction, att, pr)
                 break
         key = steps.tobytes()
         if not steps.any() or key in seen:
