@@ -46,6 +46,14 @@ def _measurable(path) -> bool:
     return not codes & {"small_iris", "head_turned"}
 
 
+def _known_displacement_case(path, key: tuple, misses: dict, request) -> None:
+    """Skip a photo the app flags as imprecise; mark a known miss as a strict xfail."""
+    if not _measurable(path):
+        pytest.skip("the app flags this photo's mm figures as imprecise")
+    if key in misses:
+        request.applymarker(pytest.mark.xfail(reason=misses[key], strict=True))
+
+
 # A 4 mm lift is read in full only because the pupils' heights come from the image: MediaPipe's
 # pupil rises with the brow (read 3.2-3.5 mm on half the sides before). Sundar Pichai's left
 # brow lies under a spectacle frame, and 4 mm takes it past the overlay's 2 mm search.
@@ -56,11 +64,7 @@ BROW_MISSES = {("15_sundar_pichai", "left", 4.0): "reads 0.0 mm: brow under a sp
 @pytest.mark.parametrize("side", ["left", "right"])
 @pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
 def test_known_brow_lift_is_measured_within_half_a_millimetre(path, side, lift, request):
-    if not _measurable(path):
-        pytest.skip("the app flags this photo's mm figures as imprecise")
-    if (path.stem, side, lift) in BROW_MISSES:
-        reason = BROW_MISSES[path.stem, side, lift]
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+    _known_displacement_case(path, (path.stem, side, lift), BROW_MISSES, request)
     base = analysed(str(path))
     warped = dataclasses.replace(base.image, rgb=lift_brow(base.image.rgb, base, side, lift))
     after = analyze_image(warped)
@@ -89,11 +93,7 @@ CORNER_MISSES = {
 @pytest.mark.parametrize("side", ["left", "right"])
 @pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
 def test_known_mouth_corner_lift_is_measured_within_half_a_millimetre(path, side, lift, request):
-    if not _measurable(path):
-        pytest.skip("the app flags this photo's mm figures as imprecise")
-    if (path.stem, side, lift) in CORNER_MISSES:
-        reason = CORNER_MISSES[path.stem, side, lift]
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+    _known_displacement_case(path, (path.stem, side, lift), CORNER_MISSES, request)
     base = analysed(str(path))
     warped = dataclasses.replace(
         base.image, rgb=lift_mouth_corner(base.image.rgb, base, side, lift)
@@ -114,29 +114,18 @@ LID_MISSES = {
 @functools.cache
 def _one_lid_dropped(path, side: str):
     """The photo's analysis and that of a copy with the `side` upper lid 1 mm lower (shared by
-    the two lid-drop tests), or None for a photo whose mm figures are flagged as imprecise."""
-    if not _measurable(path):
-        return None
+    the two lid-drop tests)."""
     base = analysed(str(path))
     warped = dataclasses.replace(base.image, rgb=drop_upper_lid(base.image.rgb, base, side, 1.0))
     return base, analyze_image(warped)
-
-
-def _lid_drop_case(path, side: str, misses: dict, request):
-    """`_one_lid_dropped` for one test: skipped where flagged, a strict xfail where known."""
-    pair = _one_lid_dropped(path, side)
-    if pair is None:
-        pytest.skip("the app flags this photo's mm figures as imprecise")
-    if (path.stem, side) in misses:
-        request.applymarker(pytest.mark.xfail(reason=misses[path.stem, side], strict=True))
-    return pair
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
 @pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
 def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, request):
     """The lid margins follow the image, not MediaPipe's lids (which move ~0.1 mm)."""
-    base, after = _lid_drop_case(path, side, LID_MISSES, request)
+    _known_displacement_case(path, (path.stem, side), LID_MISSES, request)
+    base, after = _one_lid_dropped(path, side)
     lids = [height_difference_mm(a, base, "lid_upper") for a in (base, after)]
     assert lids[1] - lids[0] == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
@@ -157,7 +146,8 @@ def test_known_upper_lid_drop_shows_in_mrd1_within_half_a_millimetre(path, side,
     """MRD1 is the lid's height above the pupil, and the pupils' heights come from overlaying
     the two eyes' lower halves, which a drooping upper lid leaves alone (MediaPipe's pupil
     follows the lid by 0.1-0.55 mm per mm)."""
-    base, after = _lid_drop_case(path, side, MRD1_MISSES, request)
+    _known_displacement_case(path, (path.stem, side), MRD1_MISSES, request)
+    base, after = _one_lid_dropped(path, side)
     change = after.metrics["mrd1_mm"].diff - base.metrics["mrd1_mm"].diff
     assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
