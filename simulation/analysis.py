@@ -21,7 +21,6 @@ from .contours import (
     LID_UPPER,
     BrowFit,
     Frame,
-    IrisFit,
     align_brows,
     align_irises,
     chain_at,
@@ -182,10 +181,12 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     points: dict[str, np.ndarray] = {}
     anchors: dict[str, dict[int, float]] = {}
     brow_shift: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
-    brows = _fit_brows(gray, local, frame, frame_lm, irises, mm)
+    centres = {s: irises[s].centre_px for s in irises}
+    pupil_x = {s: float(frame.to_frame(c)[0]) for s, c in centres.items()}
+    brows = _fit_brows(gray, local, frame, frame_lm, pupil_x, mm)
     corner_shift = _mouth_corner_shifts(img.rgb, lm, frame, off, radius)
-    lid_shift = _upper_lid_shifts(gray, local, frame, irises, radius, mm)
-    eye_shift = align_irises(gray, frame, {s: irises[s].centre_px for s in irises}, radius)
+    lid_shift = _upper_lid_shifts(gray, local, frame, pupil_x, radius, mm)
+    eye_shift = align_irises(gray, frame, centres, radius)
     pupil_y = {"left": 0.0, "right": 0.0}
     if eye_shift is not None:
         pupil_y = {"left": 0.5 * eye_shift, "right": -0.5 * eye_shift}
@@ -200,7 +201,7 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
                 )
             )
     for s in ("right", "left"):
-        pupil = frame.to_frame(irises[s].centre_px) + np.array([0.0, pupil_y[s]])
+        pupil = np.array([pupil_x[s], pupil_y[s]])
         xs, brow = brows[s]
         upper = frame_lm[list(BROW_UPPER[s])]
         brow_shift[s] = (xs, {p: brow.heights_px[p] - chain_at(upper, x) for p, x in xs.items()})
@@ -270,7 +271,7 @@ def _fit_brows(
     local: np.ndarray,
     frame: Frame,
     frame_lm: np.ndarray,
-    irises: dict[str, IrisFit],
+    pupil_x: dict[str, float],
     mm: float,
 ) -> dict[str, tuple[dict[str, float], BrowFit]]:
     """Both brows' upper margins above the medial canthus, the pupil and the lateral canthus;
@@ -280,7 +281,7 @@ def _fit_brows(
     for s in ("right", "left"):
         xs = {
             "medial": float(frame_lm[CANTHUS_MEDIAL[s], 0]),
-            "mid": float(frame.to_frame(irises[s].centre_px)[0]),
+            "mid": pupil_x[s],
             "lateral": float(frame_lm[CANTHUS_LATERAL[s], 0]),
         }
         fits[s] = (xs, fit_brow(gray, local, frame, s, xs))
@@ -307,7 +308,7 @@ def _upper_lid_shifts(
     gray: np.ndarray,
     local: np.ndarray,
     frame: Frame,
-    irises: dict[str, IrisFit],
+    pupil_x: dict[str, float],
     radius: float,
     mm: float,
 ) -> dict[str, float] | None:
@@ -316,12 +317,7 @@ def _upper_lid_shifts(
     the shared part of the offsets (where the landmarks sit in the lash line, or both lids are
     hooded) is left alone so MRD1 keeps MediaPipe's mean, as the brows keep their fits' mean.
     None where either lid cannot be read or the two readings disagree implausibly."""
-    found = {
-        s: fit_upper_lid(
-            gray, local, frame, s, float(frame.to_frame(irises[s].centre_px)[0]), radius
-        )
-        for s in ("right", "left")
-    }
+    found = {s: fit_upper_lid(gray, local, frame, s, pupil_x[s], radius) for s in ("right", "left")}
     left, right = found["left"], found["right"]
     if left is None or right is None or abs(left - right) * mm > LID_OFFSET_DIFF_MAX_MM:
         return None
