@@ -26,21 +26,21 @@ from .contours import (
     chain_at,
     fit_brow,
     fit_iris,
+    fit_lid,
     fit_mouth_corner,
-    fit_upper_lid,
     frame_from_pupils,
     to_gray,
 )
 from .errors import InputError, Notice
 from .face import IRIS_DIAMETER_MM, SMALL_IRIS_PX, Face, Pose, camera_points, detect_face
 from .ingest import LoadedImage, load_image
+from .jaw import JAW_POINT, fit_jaw_outline, jaw_crop, jaw_shift
 from .metrics import METRIC_NAMES, Metric, build_metrics, midsagittal_plane, symmetry_index
 
 ANALYSIS_SCHEMA = "symmetry-studio/analysis/1"
 EXPRESSIONS = ("rest", "brows_up", "frown", "eyes_closed", "smile", "pucker", "clench")
 
 CORNER = {"right": 61, "left": 291}
-JAW = {"right": (172,), "left": (397,)}  # the jaw angle on the face outline, over the masseter
 STOMION = (13, 14)
 LIP_LOWER_MID = 17
 
@@ -185,21 +185,35 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
     pupil_x = {s: float(frame.to_frame(c)[0]) for s, c in centres.items()}
     brows = _fit_brows(gray, local, frame, frame_lm, pupil_x, mm)
     corner_shift = _mouth_corner_shifts(img.rgb, lm, frame, off, radius)
-    lid_shift = _upper_lid_shifts(gray, local, frame, pupil_x, radius, mm)
+    lid_shift = {
+        lid: _lid_shifts(gray, local, frame, pupil_x, radius, mm, lid) for lid in ("upper", "lower")
+    }
     eye_shift = align_irises(gray, frame, centres, radius)
+    jaw_x = _jaw_shift(img.rgb, lm, frame, off, mm)
+    if jaw_x is None:
+        jaw_x = 0.0
+        warnings.append(
+            Notice(
+                "jaw_not_fitted",
+                "the jaw outline could not be read on the photo (collar, beard, hair or a "
+                "background of skin tone), so lower-face width is the face model's and "
+                "under-reads a one-sided difference; use a plain, contrasting background",
+            )
+        )
     pupil_y = {"left": 0.0, "right": 0.0}
     if eye_shift is not None:
         pupil_y = {"left": 0.5 * eye_shift, "right": -0.5 * eye_shift}
-    if lid_shift is None:
-        lid_shift = {"right": 0.0, "left": 0.0}
-        if expression != "eyes_closed":
-            warnings.append(
-                Notice(
-                    "lids_not_fitted",
-                    "the upper lid margins could not be read on the photo, so lid figures are "
-                    "the face model's and under-read a droop; use a sharp, evenly lit photo",
-                )
+    unread = [lid for lid, shift in lid_shift.items() if shift is None]
+    if unread and expression != "eyes_closed":
+        which = " and ".join(unread)
+        warnings.append(
+            Notice(
+                "lids_not_fitted",
+                f"the {which} lid margins could not be read on the photo, so those lid figures "
+                "are the face model's and under-read a one-sided droop; use a sharp, evenly lit "
+                "photo",
             )
+        )
     for s in ("right", "left"):
         pupil = np.array([pupil_x[s], pupil_y[s]])
         xs, brow = brows[s]
@@ -212,17 +226,18 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
             anchors[f"brow_{part}_{s}"] = _chain_weights(
                 frame_lm[list(BROW_UPPER[s])], BROW_UPPER[s], x
             )
-        for name, chain in (("lid_upper", LID_UPPER[s]), ("lid_lower", LID_LOWER[s])):
+        for lid, chain in (("upper", LID_UPPER[s]), ("lower", LID_LOWER[s])):
             w = _chain_weights(frame_lm[list(chain)], chain, float(pupil[0]))
-            shift = lid_shift[s] if name == "lid_upper" else 0.0
+            shift = 0.0 if lid_shift[lid] is None else lid_shift[lid][s]
+            name = f"lid_{lid}"
             points[f"{name}_{s}"] = np.array(
                 [pupil[0], sum(frame_lm[i, 1] * v for i, v in w.items()) + shift]
             )
             anchors[f"{name}_{s}"] = w
         points[f"corner_{s}"] = frame_lm[CORNER[s]] + np.array([0.0, corner_shift[s]])
         anchors[f"corner_{s}"] = {CORNER[s]: 1.0}
-        points[f"jaw_{s}"] = frame_lm[list(JAW[s])].mean(axis=0)
-        anchors[f"jaw_{s}"] = {i: 1.0 / len(JAW[s]) for i in JAW[s]}
+        points[f"jaw_{s}"] = frame_lm[JAW_POINT[s]] + np.array([jaw_x, 0.0])
+        anchors[f"jaw_{s}"] = {JAW_POINT[s]: 1.0}
     points["stomion"] = frame_lm[list(STOMION)].mean(axis=0)
     anchors["stomion"] = {i: 0.5 for i in STOMION}
     points["lip_lower_mid"] = frame_lm[LIP_LOWER_MID]
@@ -298,26 +313,28 @@ def _fit_brows(
     }
 
 
-# Largest left-right difference (mm) between the two upper lids' offsets from MediaPipe's that is
-# taken from the image: the landmarks follow a lid about half way, so even a 3 mm ptosis stays
-# under it, while a lid fit caught on a shadow or a spectacle rim goes over (assumption).
+# Largest left-right difference (mm) between the two lids' offsets from MediaPipe's that is taken
+# from the image: the landmarks follow a lid about half way, so even a 3 mm ptosis stays under
+# it, while a lid fit caught on a shadow or a spectacle rim goes over (assumption).
 LID_OFFSET_DIFF_MAX_MM = 2.0
 
 
-def _upper_lid_shifts(
+def _lid_shifts(
     gray: np.ndarray,
     local: np.ndarray,
     frame: Frame,
     pupil_x: dict[str, float],
     radius: float,
     mm: float,
+    lid: str,
 ) -> dict[str, float] | None:
-    """Frame-y shift (px) of each upper lid from MediaPipe's: the antisymmetric part of the two
-    lids' image offsets (`fit_upper_lid`). MediaPipe under-follows a lid that droops on one side;
-    the shared part of the offsets (where the landmarks sit in the lash line, or both lids are
-    hooded) is left alone so MRD1 keeps MediaPipe's mean, as the brows keep their fits' mean.
-    None where either lid cannot be read or the two readings disagree implausibly."""
-    found = {s: fit_upper_lid(gray, local, frame, s, pupil_x[s], radius) for s in ("right", "left")}
+    """Frame-y shift (px) of each upper or lower lid from MediaPipe's: the antisymmetric part of
+    the two lids' image offsets (`fit_lid`). MediaPipe under-follows a lid that droops or rises
+    on one side; the shared part of the offsets (where the landmarks sit in the lash line, or
+    both lids are hooded) is left alone so MRD1 and MRD2 keep MediaPipe's mean, as the brows
+    keep their fits' mean. None where either lid cannot be read or the two readings disagree
+    implausibly."""
+    found = {s: fit_lid(gray, local, frame, s, pupil_x[s], radius, lid) for s in ("right", "left")}
     left, right = found["left"], found["right"]
     if left is None or right is None or abs(left - right) * mm > LID_OFFSET_DIFF_MAX_MM:
         return None
@@ -343,6 +360,21 @@ def _mouth_corner_shifts(
         found = fit_mouth_corner(to_gray(rgb[y0:y1, x0:x1]), local, crop_frame, side, radius)
         shifts[side] = 0.0 if found is None else found
     return shifts
+
+
+def _jaw_shift(
+    rgb: np.ndarray, lm: np.ndarray, frame: Frame, off: np.ndarray, mm: float
+) -> float | None:
+    """Frame-x shift (px) of both jaw points from MediaPipe's (`jaw.jaw_shift`), each side's
+    outline read on a small crop around it."""
+    found = {}
+    for side in ("right", "left"):
+        crop, corner = jaw_crop(rgb, lm, side, mm)
+        local = lm.copy()
+        local[:, :2] -= corner
+        crop_frame = Frame(frame.origin + off - corner, frame.x_axis, frame.y_axis)
+        found[side] = fit_jaw_outline(crop, local, crop_frame, side, mm)
+    return jaw_shift(found["left"], found["right"], mm)
 
 
 def _midline_x(points_mm: dict[str, np.ndarray], frame_lm_mm: np.ndarray) -> float:

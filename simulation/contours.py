@@ -381,52 +381,63 @@ def _side_by_side(
 IRIS_ALIGN_SEARCH = 0.3
 
 
-# Grey levels between the lash line and the sclera below it for a lid column to count: eyes in
-# shadow or behind tinted glasses fall back to MediaPipe's lid (assumption, set on the test photos).
-LID_MIN_CONTRAST = 25.0
+# Grey levels between the lid margin and the sclera beside it for a lid column to count: eyes in
+# shadow or behind tinted glasses fall back to MediaPipe's lids. The lower lid's lashes are
+# sparser and paler than the upper lid's, so its edge has less contrast (assumption, set on the
+# test photos).
+LID_MIN_CONTRAST = {"upper": 25.0, "lower": 15.0}
+
+# Columns (iris radii medial and lateral of the pupil) where each lid meets the sclera: the upper
+# lid crosses the iris nearer the pupil, the lower lid lies below it further in (assumption).
+LID_COLUMNS = {"upper": (1.1, 1.3, 1.5), "lower": (0.9, 1.1, 1.3)}
 
 
-def fit_upper_lid(
+def fit_lid(
     gray: np.ndarray,
     landmarks_px: np.ndarray,
     frame: Frame,
     side: str,
     pupil_x: float,
     radius: float,
+    lid: str,
 ) -> float | None:
-    """How far (frame px, + = up) the upper lid margin sits above MediaPipe's lid line, read
-    where the lid meets the sclera, 1.1-1.5 iris radii medial and lateral of the pupil: going
-    down from the lash line, the half-contrast point into the white of the eye. Over the iris
-    the margin is ambiguous (catchlights, dark irises), so the median offset of these columns
-    moves the whole lid. None where fewer than two columns show a lash line over white sclera."""
-    upper = frame.to_frame(landmarks_px[list(LID_UPPER[side]), :2])
-    lower = frame.to_frame(landmarks_px[list(LID_LOWER[side]), :2])
-    xs = pupil_x + radius * np.array([-1.5, -1.3, -1.1, 1.1, 1.3, 1.5])
-    inside = (xs > upper[:, 0].min() + 0.1 * radius) & (xs < upper[:, 0].max() - 0.1 * radius)
+    """How far (frame px, + = up) a lid margin (`lid` "upper" or "lower") sits above MediaPipe's
+    lid line, read where the lid meets the sclera beside the iris: going from the lid's lash line
+    towards the other lid, the half-contrast point into the white of the eye. Over the iris the
+    margin is ambiguous (catchlights, dark irises), so the median offset of these columns moves
+    the whole lid. None where fewer than two columns show a lid margin against white sclera."""
+    chains = {"upper": LID_UPPER[side], "lower": LID_LOWER[side]}
+    own = frame.to_frame(landmarks_px[list(chains[lid]), :2])
+    other = frame.to_frame(landmarks_px[list(chains["lower" if lid == "upper" else "upper"]), :2])
+    cols = np.array(LID_COLUMNS[lid])
+    xs = pupil_x + radius * np.concatenate([-cols, cols])
+    inside = (xs > own[:, 0].min() + 0.1 * radius) & (xs < own[:, 0].max() - 0.1 * radius)
     xs = xs[inside]
-    y_up = np.array([chain_at(upper, x) for x in xs])
-    gap = y_up - np.array([chain_at(lower, x) for x in xs])
+    y_own = np.array([chain_at(own, x) for x in xs])
+    towards = -1.0 if lid == "upper" else 1.0  # frame y direction from this lid into the eye
+    gap = towards * (np.array([chain_at(other, x) for x in xs]) - y_own)
     open_ = gap > 0.25 * radius
-    xs, y_up, gap = xs[open_], y_up[open_], gap[open_]
+    xs, y_own, gap = xs[open_], y_own[open_], gap[open_]
     if len(xs) < 2:
         return None
-    down = np.arange(-0.5 * radius, 0.6 * radius, radius / 30.0)
-    origins = frame.to_image(np.column_stack([xs, y_up]))
-    normals = np.repeat(-frame.y_axis[None], len(xs), 0)
-    prof = sample_profiles(gray, origins, normals, down, 0.04 * radius)
+    t = np.arange(-0.5 * radius, 0.6 * radius, radius / 30.0)
+    origins = frame.to_image(np.column_stack([xs, y_own]))
+    normals = np.repeat(towards * frame.y_axis[None], len(xs), 0)
+    prof = sample_profiles(gray, origins, normals, t, 0.04 * radius)
     n = len(xs)
     pos, contrast = half_contrast_rise(
         prof,
-        down,
+        t,
         np.full(n, -0.35 * radius),
         np.full(n, 0.3 * radius),
         np.minimum(0.6 * gap, 0.6 * radius),
         max(0.04 * radius, 0.5),
     )
-    good = (contrast > LID_MIN_CONTRAST) & (pos < down[-2])  # at the end: no margin found
+    good = (contrast > LID_MIN_CONTRAST[lid]) & (pos < t[-2])  # at the end: no margin found
+    halves = [h for h in (good & (xs < pupil_x), good & (xs > pupil_x)) if h.any()]
     if good.sum() < 2:
         return None
-    return float(-np.median(pos[good]))
+    return float(towards * np.mean([np.median(pos[h]) for h in halves]))
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:

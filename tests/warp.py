@@ -1,4 +1,4 @@
-"""Test helpers: move one brow, upper lid or mouth corner of a real photo by known millimetres."""
+"""Test helpers: move one brow, lid, mouth corner or jaw angle of a real photo by known mm."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from scipy.ndimage import map_coordinates
 
 from simulation.analysis import Analysis
-from simulation.contours import LID_UPPER
+from simulation.contours import LID_LOWER, LID_UPPER
 
 
 def lift_brow(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) -> np.ndarray:
@@ -24,7 +24,7 @@ def lift_brow(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) ->
     sx, sy = 0.55 * gap * 1.6, 0.33 * gap
     flat_x = np.exp(-0.5 * np.maximum(np.abs(dx) - 0.6 * gap, 0) ** 2 / sx**2)
     bump = flat_x * np.exp(-0.5 * (np.maximum(np.abs(dy) - 0.25 * gap, 0) / sy) ** 2)
-    return _shift_up(rgb, f.y_axis, (lift_mm / mm) * bump, xx, yy)
+    return _shift_along(rgb, f.y_axis, (lift_mm / mm) * bump, xx, yy)
 
 
 def lift_mouth_corner(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) -> np.ndarray:
@@ -39,29 +39,79 @@ def lift_mouth_corner(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: f
     local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
     dist = np.maximum(np.abs(local - corner) - 2.0, 0.0)
     bump = np.exp(-0.5 * (dist**2).sum(axis=-1) / 3.0**2)
-    return _shift_up(rgb, f.y_axis, (lift_mm / mm) * bump, xx, yy)
+    return _shift_along(rgb, f.y_axis, (lift_mm / mm) * bump, xx, yy)
 
 
 def drop_upper_lid(rgb: np.ndarray, analysis: Analysis, side: str, drop_mm: float) -> np.ndarray:
     """Smoothly warp the photo so the `side` upper lid moves down by `drop_mm`, as a ptosis
-    would: a band from 1 mm above MediaPipe's lid line to 1.8 mm + `drop_mm` below it (the
-    margin sits up to ~1.6 mm below the line on the test photos, and must land inside the band)
-    moves as one, fading over 0.8 mm towards the pupil, 1.5 mm towards the brow and 2 mm beyond
-    the canthi."""
+    would (see `_move_lid_band`)."""
+    return _move_lid_band(rgb, analysis, LID_UPPER[side], -1.0, drop_mm)
+
+
+def raise_lower_lid(rgb: np.ndarray, analysis: Analysis, side: str, rise_mm: float) -> np.ndarray:
+    """Smoothly warp the photo so the `side` lower lid moves up by `rise_mm`, as a tighter lower
+    lid would (see `_move_lid_band`). The iris sits on the lower lid, so the band would carry its
+    lower half up too; a real lid slides over the eye, so the iris above the lid's margin (taken
+    1 mm above MediaPipe's line, its median offset on the test photos) stays where it was."""
+    moved = _move_lid_band(rgb, analysis, LID_LOWER[side], 1.0, rise_mm)
     f = analysis.frame
     mm = analysis.mm_per_px
-    lid = f.to_frame(analysis.landmarks_px[list(LID_UPPER[side]), :2]) * mm
+    centre = analysis.points_mm[f"pupil_{side}"] / mm  # frame px
+    radius = analysis.iris_radius_px[0 if side == "right" else 1]
+    lid = f.to_frame(analysis.landmarks_px[list(LID_LOWER[side]), :2])
+    order = np.argsort(lid[:, 0])
+    h, w = rgb.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    local = f.to_frame(np.stack([xx, yy], axis=-1))
+    src = local - np.array([0.0, rise_mm / mm])  # where the band's pixels came from
+    margin = np.interp(src[..., 0], lid[order, 0], lid[order, 1]) + 1.0 / mm
+    iris = (np.hypot(*(local - centre).transpose(2, 0, 1)) < radius) & (src[..., 1] > margin)
+    out = moved.copy()
+    out[iris] = rgb[iris]
+    return out
+
+
+def _move_lid_band(
+    rgb: np.ndarray, analysis: Analysis, chain: tuple, into_eye: float, move_mm: float
+) -> np.ndarray:
+    """Move a band along a lid `move_mm` towards the eye's centre (`into_eye` is +1 for a lower
+    lid, -1 for an upper one): from 1 mm outside MediaPipe's lid line to 1.8 mm + `move_mm`
+    inside it (the margin sits up to ~1.6 mm inside the line on the test photos, and must land
+    inside the band), moving as one, fading over 0.8 mm towards the pupil, 1.5 mm away from the
+    eye and 2 mm beyond the canthi."""
+    f = analysis.frame
+    mm = analysis.mm_per_px
+    lid = f.to_frame(analysis.landmarks_px[list(chain), :2]) * mm
     order = np.argsort(lid[:, 0])
     xs, ys = lid[order, 0], lid[order, 1]
     h, w = rgb.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
-    rel = local[..., 1] - np.interp(local[..., 0], xs, ys)
-    low = -1.8 - drop_mm
-    dy = np.where(rel < low, (low - rel) / 0.8, np.where(rel > 1.0, (rel - 1.0) / 1.5, 0.0))
+    inward = into_eye * (local[..., 1] - np.interp(local[..., 0], xs, ys))
+    far = 1.8 + move_mm
+    dy = np.where(
+        inward > far, (inward - far) / 0.8, np.where(inward < -1.0, (-1.0 - inward) / 1.5, 0.0)
+    )
     dx = np.maximum(np.maximum(xs[0] - local[..., 0], local[..., 0] - xs[-1]), 0.0)
     bump = np.exp(-0.5 * dy**2) * np.exp(-0.5 * (dx / 2.0) ** 2)
-    return _shift_up(rgb, f.y_axis, (-drop_mm / mm) * bump, xx, yy)
+    return _shift_along(rgb, f.y_axis, (into_eye * move_mm / mm) * bump, xx, yy)
+
+
+def widen_jaw(rgb: np.ndarray, analysis: Analysis, side: str, widen_mm: float) -> np.ndarray:
+    """Smoothly warp the photo so the `side` jaw angle moves outward by `widen_mm`, as a larger
+    masseter would (flat within 4 mm across and 6 mm up and down of the jaw point, Gaussian
+    fall-off of the same sizes beyond); the chin and the other side stay put."""
+    f = analysis.frame
+    mm = analysis.mm_per_px
+    jaw = analysis.points_mm[f"jaw_{side}"]
+    h, w = rgb.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
+    size = np.array([4.0, 6.0])
+    dist = np.maximum(np.abs(local - jaw) - size, 0.0)
+    bump = np.exp(-0.5 * ((dist / size) ** 2).sum(axis=-1))
+    outward = 1.0 if side == "left" else -1.0
+    return _shift_along(rgb, f.x_axis, (outward * widen_mm / mm) * bump, xx, yy)
 
 
 def height_difference_mm(analysis: Analysis, reference: Analysis, point: str) -> float:
@@ -74,11 +124,11 @@ def height_difference_mm(analysis: Analysis, reference: Analysis, point: str) ->
     return float((at["left"] - at["right"]) @ reference.frame.y_axis * analysis.mm_per_px)
 
 
-def _shift_up(
-    rgb: np.ndarray, up: np.ndarray, shift_px: np.ndarray, xx: np.ndarray, yy: np.ndarray
+def _shift_along(
+    rgb: np.ndarray, axis: np.ndarray, shift_px: np.ndarray, xx: np.ndarray, yy: np.ndarray
 ) -> np.ndarray:
-    """Resample the photo so content moves `shift_px` (per pixel) along the frame's up axis."""
-    src = np.stack([xx, yy], axis=-1) - shift_px[..., None] * up
+    """Resample the photo so content moves `shift_px` (per pixel) along a unit `axis`."""
+    src = np.stack([xx, yy], axis=-1) - shift_px[..., None] * axis
     out = np.empty_like(rgb)
     for c in range(rgb.shape[2]):
         out[..., c] = np.clip(

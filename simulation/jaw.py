@@ -1,0 +1,157 @@
+"""Refine the face outline at the jaw angle on the photo (for `lower_face_half_width_mm`).
+
+MediaPipe's face oval follows a one-sided widening of the lower face (masseter) only about a
+quarter of the way. Here the visible outline is found on 11 horizontal rows, 1 mm apart, around
+MediaPipe's jaw point: each row's colour-gradient peaks (so skin against a darker or a lighter
+background count alike) propose edges, and the straight line most rows agree on is the outline.
+Left and right are treated identically, so a mirrored photo gives swapped offsets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d, map_coordinates
+
+from .contours import Frame
+
+# Face-oval landmarks around each jaw angle, cheek to chin, and the jaw point itself (MediaPipe
+# face mesh indices; the point is where `lower_face_half_width_mm` is measured).
+OVAL_SIDE = {
+    "left": (454, 323, 361, 288, 397, 365, 379, 378),
+    "right": (234, 93, 132, 58, 172, 136, 150, 149),
+}
+JAW_POINT = {"left": 397, "right": 172}
+
+# The search (mm): rows from 4 below to 6 above the jaw point, over the ramus and angle of the
+# mandible, each searched 6 mm either side of the oval and averaged over 1 mm vertically, smoothed
+# over 0.5 mm. Set on the test photos, where the visible outline lies 0-5 mm outside the oval
+# (assumption).
+ROW_HEIGHTS_MM = np.arange(-4.0, 6.01, 1.0)
+REACH_MM = 6.0
+BAND_MM = 1.0
+SMOOTH_MM = 0.5
+# An edge candidate: a colour-gradient peak of at least 6 grey levels per mm and 35% of its
+# row's strongest. The outline: a line tilted at most 0.6 mm per mm against the oval, supported
+# (a candidate within 0.6 mm) by at least 60% of the rows (assumptions, set on the test photos).
+MIN_GRADIENT = 6.0
+MIN_RELATIVE = 0.35
+MAX_TILT = 0.6
+INLIER_MM = 0.6
+MIN_SUPPORT = 0.6
+# Largest left-right difference (mm) of the two outlines' offsets from MediaPipe's that is taken
+# from the image: larger ones came from a collar, hair or background edge on the test photos
+# (assumption).
+JAW_OFFSET_DIFF_MAX_MM = 3.0
+
+
+def jaw_crop(
+    rgb: np.ndarray, landmarks_px: np.ndarray, side: str, mm_per_px: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The window around one side's jaw point that the fit reads, and its offset in pixels."""
+    c = landmarks_px[JAW_POINT[side], :2]
+    r = int(np.ceil((REACH_MM + 8.0) / mm_per_px)) + 3
+    h, w = rgb.shape[:2]
+    x0, y0 = max(int(c[0]) - r, 0), max(int(c[1]) - r, 0)
+    x1, y1 = min(int(c[0]) + r + 1, w), min(int(c[1]) + r + 1, h)
+    return rgb[y0:y1, x0:x1], np.array([x0, y0], dtype=np.float64)
+
+
+def fit_jaw_outline(
+    rgb: np.ndarray, landmarks_px: np.ndarray, frame: Frame, side: str, mm_per_px: float
+) -> float | None:
+    """How far (frame px, + = outward, away from the midline) the visible face outline sits
+    beyond MediaPipe's oval at the jaw point, or None where no straight outline is supported
+    by most rows. `rgb`, `landmarks_px` and `frame` share one pixel grid (a crop is fine)."""
+    mm = mm_per_px
+    outward = frame.x_axis if side == "left" else -frame.x_axis
+    chain = frame.to_frame(landmarks_px[list(OVAL_SIDE[side]), :2])
+    jaw = frame.to_frame(landmarks_px[JAW_POINT[side], :2])
+    ys = jaw[1] + ROW_HEIGHTS_MM / mm
+    order = np.argsort(chain[:, 1])
+    xs = np.interp(ys, chain[order, 1], chain[order, 0])
+    dt = max(0.1 / mm, 0.5)
+    t = np.arange(-REACH_MM / mm, REACH_MM / mm + dt / 2, dt)
+    band = np.linspace(-BAND_MM, BAND_MM, 5) / mm
+    pts = (
+        frame.to_image(np.column_stack([xs, ys]))[:, None, None, :]
+        + t[None, :, None, None] * outward
+        + band[None, None, :, None] * frame.y_axis
+    )
+    coords = [pts[..., 1].ravel(), pts[..., 0].ravel()]
+    prof = np.stack(
+        [
+            map_coordinates(rgb[..., c].astype(np.float32), coords, order=1, mode="nearest")
+            .reshape(pts.shape[:3])
+            .mean(axis=2)
+            for c in range(3)
+        ],
+        axis=1,
+    )  # (rows, colour, t)
+    offset_mm = _best_line(_edge_candidates(prof, t, mm), ROW_HEIGHTS_MM, mm)
+    return None if offset_mm is None else offset_mm / mm
+
+
+def _edge_candidates(prof: np.ndarray, t: np.ndarray, mm: float) -> list[list[tuple]]:
+    """Per row, (position px, strength relative to the row's strongest) of each colour-gradient
+    peak that is strong enough."""
+    dt = t[1] - t[0]
+    smooth = gaussian_filter1d(prof, SMOOTH_MM / mm / dt, axis=2, mode="nearest")
+    grad = np.gradient(smooth, dt, axis=2) / mm  # grey levels per mm
+    strength = np.sqrt((grad * grad).sum(axis=1))  # (rows, t), either polarity
+    out = []
+    for m in strength:
+        peak = np.zeros(len(m), dtype=bool)
+        peak[1:-1] = (m[1:-1] >= m[:-2]) & (m[1:-1] > m[2:])
+        peak &= (m >= MIN_GRADIENT) & (m >= MIN_RELATIVE * m.max())
+        row = []
+        for i in np.flatnonzero(peak):
+            curv = m[i - 1] - 2 * m[i] + m[i + 1]
+            frac = 0.5 * (m[i - 1] - m[i + 1]) / curv if curv < 0 else 0.0
+            row.append((t[i] + np.clip(frac, -1.0, 1.0) * dt, m[i] / m.max()))
+        out.append(row)
+    return out
+
+
+def _best_line(cands: list[list[tuple]], heights_mm: np.ndarray, mm: float) -> float | None:
+    """Offset (mm, at height 0) of the straight outline that the rows' candidates support best:
+    every pair of candidates on two rows proposes a line, scored by the sum over rows of the
+    strongest candidate within INLIER_MM of it; None when under MIN_SUPPORT of the rows agree."""
+    k = len(cands)
+    row = np.array([r for r in range(k) for _ in cands[r]], dtype=int)
+    if len(row) < 2:
+        return None
+    pos = np.array([c[0] for r in range(k) for c in cands[r]]) * mm
+    score = np.array([c[1] for r in range(k) for c in cands[r]])
+    h = heights_mm[row]
+    i, j = np.triu_indices(len(row), 1)
+    pair = row[i] != row[j]
+    i, j = i[pair], j[pair]
+    tilt = (pos[j] - pos[i]) / (h[j] - h[i])
+    flat = np.abs(tilt) <= MAX_TILT
+    i, tilt = i[flat], tilt[flat]
+    if len(i) == 0:
+        return None
+    offset = pos[i] - tilt * h[i]
+    near = np.abs(pos[None, :] - (offset[:, None] + tilt[:, None] * h[None, :])) <= INLIER_MM
+    per_row = np.zeros((k, len(offset)))
+    np.maximum.at(per_row, row, np.where(near, score[None, :], 0.0).T)
+    best = int(per_row.sum(axis=0).argmax())
+    chosen = np.full(k, -1)
+    for n in np.flatnonzero(near[best]):
+        if chosen[row[n]] < 0 or score[n] > score[chosen[row[n]]]:
+            chosen[row[n]] = n
+    rows = np.flatnonzero(chosen >= 0)
+    if len(rows) < MIN_SUPPORT * k:
+        return None
+    design = np.column_stack([np.ones(len(rows)), heights_mm[rows]])
+    return float(np.linalg.lstsq(design, pos[chosen[rows]], rcond=None)[0][0])
+
+
+def jaw_shift(left: float | None, right: float | None, mm_per_px: float) -> float | None:
+    """Frame-x shift (px, + towards the patient's left) of both jaw points: the antisymmetric
+    part of the two outlines' outward offsets, which widens one side as much as it narrows the
+    other (the mean width stays MediaPipe's, as for the lids). None where either side is not
+    read or the two differ implausibly."""
+    if left is None or right is None or abs(left - right) * mm_per_px > JAW_OFFSET_DIFF_MAX_MM:
+        return None
+    return 0.5 * (left - right)
