@@ -100,7 +100,10 @@ this person's muscle tone and tissue differ from the anatomical average). It can
   adds strength where a muscle is paretic.
 - **Lid position from a photo.** Lid margins and pupil heights are read on the photo, yet a
   1 mm droop of one lid read as 0.6–1.2 mm on our test photos, and was missed on narrow, smiling
-  eyes. Measure a suspected ptosis at the consult.
+  eyes; MRD2 follows a change of one lower lid poorly. Measure a suspected ptosis at the consult.
+- **Jaw width from a photo.** The jaw outline is read where it stands against the background;
+  collars, beards and hair hide it (then the figure is the face model's, and the app says so).
+  Judge the masseter by palpation on clenching.
 - The depth and placement of a real needle, the product's storage and reconstitution, individual
   resistance, previous treatments, or how the face moves outside the photographed expressions.
 
