@@ -34,7 +34,7 @@ from .contours import (
 from .errors import InputError, Notice
 from .face import IRIS_DIAMETER_MM, SMALL_IRIS_PX, Face, Pose, camera_points, detect_face
 from .ingest import LoadedImage, load_image
-from .jaw import JAW_POINT, fit_jaw_outline, jaw_crop, jaw_shift
+from .jaw import JAW_OFFSET_DIFF_MAX_MM, JAW_POINT, fit_jaw_outline, jaw_crop, jaw_shift
 from .metrics import METRIC_NAMES, Metric, build_metrics, midsagittal_plane, symmetry_index
 
 ANALYSIS_SCHEMA = "symmetry-studio/analysis/1"
@@ -189,20 +189,12 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
         lid: _lid_shifts(gray, local, frame, pupil_x, radius, mm, lid) for lid in ("upper", "lower")
     }
     eye_shift = align_irises(gray, frame, centres, radius)
-    jaw_x = _jaw_shift(img.rgb, lm, frame, off, mm)
-    if jaw_x is None:
-        jaw_x = 0.0
-        warnings.append(
-            Notice(
-                "jaw_not_fitted",
-                "the jaw outline could not be read on the photo (collar, beard, hair or a "
-                "background of skin tone), so lower-face width is the face model's and "
-                "under-reads a one-sided difference; use a plain, contrasting background",
-            )
-        )
     pupil_y = {"left": 0.0, "right": 0.0}
     if eye_shift is not None:
         pupil_y = {"left": 0.5 * eye_shift, "right": -0.5 * eye_shift}
+    jaw_x, jaw_problem = _jaw_shift(img.rgb, lm, frame, off, mm)
+    if jaw_problem:
+        warnings.append(Notice("jaw_not_fitted", jaw_problem))
     unread = [lid for lid, shift in lid_shift.items() if shift is None]
     if unread and expression != "eyes_closed":
         which = " and ".join(unread)
@@ -364,9 +356,9 @@ def _mouth_corner_shifts(
 
 def _jaw_shift(
     rgb: np.ndarray, lm: np.ndarray, frame: Frame, off: np.ndarray, mm: float
-) -> float | None:
+) -> tuple[float, str | None]:
     """Frame-x shift (px) of both jaw points from MediaPipe's (`jaw.jaw_shift`), each side's
-    outline read on a small crop around it."""
+    outline read on a small crop around it; 0 and what went wrong where it cannot be used."""
     found = {}
     for side in ("right", "left"):
         crop, corner = jaw_crop(rgb, lm, side, mm)
@@ -374,7 +366,23 @@ def _jaw_shift(
         local[:, :2] -= corner
         crop_frame = Frame(frame.origin + off - corner, frame.x_axis, frame.y_axis)
         found[side] = fit_jaw_outline(crop, local, crop_frame, side, mm)
-    return jaw_shift(found["left"], found["right"], mm)
+    shift = jaw_shift(found["left"], found["right"], mm)
+    if shift is not None:
+        return shift, None
+    fallback = "lower-face width is the face model's and under-reads a one-sided difference"
+    unread = [s for s in ("left", "right") if found[s] is None]
+    if unread:
+        return 0.0, (
+            f"jaw outline not readable on the patient's {' and '.join(unread)} side (collar, "
+            f"beard, hair or a skin-toned background): {fallback}; use a plain, contrasting "
+            "background"
+        )
+    apart = abs(found["left"] - found["right"]) * mm
+    return 0.0, (
+        f"the jaw outlines differ from the face model's by {apart:.1f} mm (over "
+        f"{JAW_OFFSET_DIFF_MAX_MM:.0f} mm: a collar, hair or background edge, or a difference too "
+        f"large to trust from one photo): {fallback}; assess the masseters by palpation"
+    )
 
 
 def _midline_x(points_mm: dict[str, np.ndarray], frame_lm_mm: np.ndarray) -> float:

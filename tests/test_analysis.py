@@ -15,6 +15,7 @@ from simulation.analysis import analyze, analyze_image
 from simulation.cli import main
 from simulation.contours import LID_LOWER, LID_UPPER
 from simulation.ingest import load_image
+from simulation.jaw import JAW_POINT
 from simulation.metrics import METRIC_NAMES
 from tests.conftest import SAMPLE, analysed, frontal_photos, photo_id, shared
 from tests.warp import (
@@ -233,6 +234,25 @@ def test_unreadable_lids_are_said_and_fall_back_to_the_landmarks():
     said = {w.code: w.message for w in analyze_image(flat).warnings}
     assert "the upper and lower lid margins could not be read" in said["lids_not_fitted"]
     assert "lids_not_fitted" not in {w.code for w in analyze_image(flat, "eyes_closed").warnings}
+
+
+def test_unreadable_jaw_is_said_and_falls_back_to_the_landmarks():
+    """Both jaw angles painted over in one colour: no outline to read, so the user is told that
+    lower-face width is the face model's, and the jaw points are MediaPipe's."""
+    base = analysed(str(SAMPLE))
+    assert "jaw_not_fitted" not in {w.code for w in base.warnings}
+    rgb = base.image.rgb.copy()
+    half = int(12.0 / base.mm_per_px)
+    for i in JAW_POINT.values():
+        x, y = base.landmarks_px[i, :2].astype(int)
+        box = (slice(y - half, y + half), slice(max(x - half, 0), x + half))
+        rgb[box] = rgb[box].reshape(-1, 3).mean(axis=0).astype(rgb.dtype)
+    flat = analyze_image(dataclasses.replace(base.image, rgb=rgb))
+    said = {w.code: w.message for w in flat.warnings}
+    assert said["jaw_not_fitted"].startswith("jaw outline not readable on the patient's left and")
+    for side, i in JAW_POINT.items():
+        landmark = flat.frame.to_frame(flat.landmarks_px[i, :2]) * flat.mm_per_px
+        assert flat.points_mm[f"jaw_{side}"] == pytest.approx(landmark, abs=1e-9)
 
 
 def _with_orientation(path, orientation: int, rotate) -> bytes:
