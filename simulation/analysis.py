@@ -202,8 +202,8 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
             Notice(
                 "lids_not_fitted",
                 f"the {which} lid margins could not be read on the photo, so those lid figures "
-                "are the face model's and under-read a one-sided droop; use a sharp, evenly lit "
-                "photo",
+                "are the face model's and under-read a one-sided difference; use a sharp, evenly "
+                "lit photo",
             )
         )
     for s in ("right", "left"):
