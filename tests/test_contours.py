@@ -119,22 +119,18 @@ def _synthetic_eye(
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
-@pytest.mark.parametrize("margin_row", [78, 84, 90])
-def test_upper_lid_offset_is_the_step_from_lash_line_to_sclera(side, margin_row):
-    gray, landmarks, frame = _synthetic_eye(upper_row=margin_row)
-    offset = fit_lid(gray, landmarks, frame, side, pupil_x=0.0, radius=20.0, lid="upper")
-    # half way between row margin_row - 1 (lash) and margin_row (sclera); + = above the line;
-    # within a sixth of a pixel (profiles are sampled every 2/3 px)
-    assert offset == pytest.approx(80.0 - (margin_row - 0.5), abs=0.15)
-
-
-@pytest.mark.parametrize("side", ["right", "left"])
-@pytest.mark.parametrize("margin_row", [126, 131, 135])
-def test_lower_lid_offset_is_the_step_from_sclera_to_lower_lash_line(side, margin_row):
-    gray, landmarks, frame = _synthetic_eye(lower_row=margin_row)
-    offset = fit_lid(gray, landmarks, frame, side, pupil_x=0.0, radius=20.0, lid="lower")
-    # half way between row margin_row - 1 (sclera) and margin_row (lash); + = above the line
-    assert offset == pytest.approx(130.0 - (margin_row - 0.5), abs=0.15)
+@pytest.mark.parametrize(
+    ("lid", "margin_row", "line_row"),
+    [("upper", 78, 80), ("upper", 84, 80), ("upper", 90, 80)]
+    + [("lower", 126, 130), ("lower", 131, 130), ("lower", 135, 130)],
+)
+def test_lid_offset_is_the_step_between_lash_line_and_sclera(side, lid, margin_row, line_row):
+    gray, landmarks, frame = _synthetic_eye(**{f"{lid}_row": margin_row})
+    offset = fit_lid(gray, landmarks, frame, side, pupil_x=0.0, radius=20.0, lid=lid)
+    # the step lies half way between rows margin_row - 1 and margin_row (lash and sclera, or
+    # sclera and lash); + = above MediaPipe's line at line_row; within a sixth of a pixel
+    # (profiles are sampled every 2/3 px)
+    assert offset == pytest.approx(line_row - (margin_row - 0.5), abs=0.15)
 
 
 @pytest.mark.parametrize("lid", ["upper", "lower"])

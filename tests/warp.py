@@ -16,9 +16,8 @@ def lift_brow(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: float) ->
     mm = analysis.mm_per_px
     brow = analysis.points_mm[f"brow_mid_{side}"] / mm
     gap = brow[1]  # brow height above the inter-pupil line (the frame's x axis)
-    h, w = rgb.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    local = f.to_frame(np.stack([xx, yy], axis=-1))
+    xx, yy, local_mm = _grid_mm(rgb, analysis)
+    local = local_mm / mm
     dx = local[..., 0] - brow[0]
     dy = local[..., 1] - (brow[1] + 0.1 * gap)
     sx, sy = 0.55 * gap * 1.6, 0.33 * gap
@@ -34,9 +33,7 @@ def lift_mouth_corner(rgb: np.ndarray, analysis: Analysis, side: str, lift_mm: f
     f = analysis.frame
     mm = analysis.mm_per_px
     corner = analysis.points_mm[f"corner_{side}"]
-    h, w = rgb.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
+    xx, yy, local = _grid_mm(rgb, analysis)
     dist = np.maximum(np.abs(local - corner) - 2.0, 0.0)
     bump = np.exp(-0.5 * (dist**2).sum(axis=-1) / 3.0**2)
     return _shift_along(rgb, f.y_axis, (lift_mm / mm) * bump, xx, yy)
@@ -60,9 +57,7 @@ def raise_lower_lid(rgb: np.ndarray, analysis: Analysis, side: str, rise_mm: flo
     radius = analysis.iris_radius_px[0 if side == "right" else 1]
     lid = f.to_frame(analysis.landmarks_px[list(LID_LOWER[side]), :2])
     order = np.argsort(lid[:, 0])
-    h, w = rgb.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    local = f.to_frame(np.stack([xx, yy], axis=-1))
+    local = _grid_mm(rgb, analysis)[2] / mm
     src = local - np.array([0.0, rise_mm / mm])  # where the band's pixels came from
     margin = np.interp(src[..., 0], lid[order, 0], lid[order, 1]) + 1.0 / mm
     iris = (np.hypot(*(local - centre).transpose(2, 0, 1)) < radius) & (src[..., 1] > margin)
@@ -84,9 +79,7 @@ def _move_lid_band(
     lid = f.to_frame(analysis.landmarks_px[list(chain), :2]) * mm
     order = np.argsort(lid[:, 0])
     xs, ys = lid[order, 0], lid[order, 1]
-    h, w = rgb.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
+    xx, yy, local = _grid_mm(rgb, analysis)
     inward = into_eye * (local[..., 1] - np.interp(local[..., 0], xs, ys))
     far = 1.8 + move_mm
     dy = np.where(
@@ -104,9 +97,7 @@ def widen_jaw(rgb: np.ndarray, analysis: Analysis, side: str, widen_mm: float) -
     f = analysis.frame
     mm = analysis.mm_per_px
     jaw = analysis.points_mm[f"jaw_{side}"]
-    h, w = rgb.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    local = f.to_frame(np.stack([xx, yy], axis=-1)) * mm
+    xx, yy, local = _grid_mm(rgb, analysis)
     size = np.array([4.0, 6.0])
     dist = np.maximum(np.abs(local - jaw) - size, 0.0)
     bump = np.exp(-0.5 * ((dist / size) ** 2).sum(axis=-1))
@@ -122,6 +113,14 @@ def height_difference_mm(analysis: Analysis, reference: Analysis, point: str) ->
         for s in ("left", "right")
     }
     return float((at["left"] - at["right"]) @ reference.frame.y_axis * analysis.mm_per_px)
+
+
+def _grid_mm(rgb: np.ndarray, analysis: Analysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pixel's image x and y, and its position in the analysis's frame in mm."""
+    h, w = rgb.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    local = analysis.frame.to_frame(np.stack([xx, yy], axis=-1)) * analysis.mm_per_px
+    return xx, yy, local
 
 
 def _shift_along(
