@@ -97,18 +97,20 @@ def _edge_candidates(prof: np.ndarray, t: np.ndarray, mm: float) -> list[list[tu
     dt = t[1] - t[0]
     smooth = gaussian_filter1d(prof, SMOOTH_MM / mm / dt, axis=2, mode="nearest")
     grad = np.gradient(smooth, dt, axis=2) / mm  # grey levels per mm
-    strength = np.sqrt((grad * grad).sum(axis=1))  # (rows, t), either polarity
-    out = []
-    for m in strength:
-        peak = np.zeros(len(m), dtype=bool)
-        peak[1:-1] = (m[1:-1] >= m[:-2]) & (m[1:-1] > m[2:])
-        peak &= (m >= MIN_GRADIENT) & (m >= MIN_RELATIVE * m.max())
-        row = []
-        for i in np.flatnonzero(peak):
-            curv = m[i - 1] - 2 * m[i] + m[i + 1]
-            frac = 0.5 * (m[i - 1] - m[i + 1]) / curv if curv < 0 else 0.0
-            row.append((t[i] + np.clip(frac, -1.0, 1.0) * dt, m[i] / m.max()))
-        out.append(row)
+    m = np.sqrt((grad * grad).sum(axis=1))  # (rows, t), either polarity
+    top = m.max(axis=1, keepdims=True)
+    peak = np.zeros(m.shape, dtype=bool)
+    peak[:, 1:-1] = (m[:, 1:-1] >= m[:, :-2]) & (m[:, 1:-1] > m[:, 2:])
+    peak &= (m >= MIN_GRADIENT) & (m >= MIN_RELATIVE * top)
+    r, i = np.nonzero(peak)
+    before, at, after = m[r, i - 1], m[r, i], m[r, i + 1]
+    curv = before - 2 * at + after
+    frac = np.where(curv < 0, 0.5 * (before - after) / np.where(curv < 0, curv, -1.0), 0.0)
+    pos = t[i] + np.clip(frac, -1.0, 1.0) * dt
+    rel = at / top[r, 0]
+    out: list[list[tuple]] = [[] for _ in range(len(m))]
+    for row, p, s in zip(r.tolist(), pos.tolist(), rel.tolist(), strict=True):
+        out[row].append((p, s))
     return out
 
 
@@ -133,9 +135,9 @@ def _best_line(cands: list[list[tuple]], heights_mm: np.ndarray, mm: float) -> f
         return None
     offset = pos[i] - tilt * h[i]
     near = np.abs(pos[None, :] - (offset[:, None] + tilt[:, None] * h[None, :])) <= INLIER_MM
-    per_row = np.zeros((k, len(offset)))
-    np.maximum.at(per_row, row, np.where(near, score[None, :], 0.0).T)
-    best = int(per_row.sum(axis=0).argmax())
+    support = np.where(near, score[None, :], 0.0)  # (lines, candidates)
+    total = sum(support[:, row == r].max(axis=1) for r in np.unique(row))
+    best = int(np.argmax(total))
     chosen = np.full(k, -1)
     for n in np.flatnonzero(near[best]):
         if chosen[row[n]] < 0 or score[n] > score[chosen[row[n]]]:

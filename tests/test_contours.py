@@ -10,6 +10,7 @@ from simulation.contours import (
     LID_UPPER,
     BrowFit,
     Frame,
+    _suffix_percentile,
     align_brows,
     align_irises,
     fit_lid,
@@ -96,6 +97,14 @@ def test_half_contrast_rise_finds_the_midpoint_of_a_ramp_exactly():
     pos, contrast = half_contrast_rise(profile, t, lo, hi, top, sigma=0.2)
     assert pos[0] == pytest.approx(7.0, abs=0.02)  # level 100 is reached 5 px up the ramp
     assert contrast[0] == pytest.approx(100.0, abs=0.5)
+
+
+def test_suffix_percentile_matches_numpy_row_by_row():
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=(40, 33)).astype(np.float32)
+    start = rng.integers(0, 33, size=40)
+    expected = [np.percentile(values[r, start[r] :], 90) for r in range(40)]
+    assert _suffix_percentile(values, start, 90.0) == pytest.approx(expected, abs=1e-6)
 
 
 def _synthetic_eye(
