@@ -419,8 +419,10 @@ def fit_lid(
     """How far (frame px, + = up) a lid margin (`lid` "upper" or "lower") sits above MediaPipe's
     lid line, read where the lid meets the sclera beside the iris: going from the lid's lash line
     towards the other lid, the half-contrast point into the white of the eye. Over the iris the
-    margin is ambiguous (catchlights, dark irises), so the median offset of these columns moves
-    the whole lid. None where fewer than two columns show a lid margin against white sclera."""
+    margin is ambiguous (catchlights, dark irises), so these columns move the whole lid: the mean
+    of the medial and the lateral columns' medians, so that one column passing or failing the
+    contrast test cannot swing the answer (a plain median did, between a photo and its mirror).
+    None where fewer than two columns show a lid margin against white sclera."""
     chains = {"upper": LID_UPPER[side], "lower": LID_LOWER[side]}
     own = frame.to_frame(landmarks_px[list(chains[lid]), :2])
     other = frame.to_frame(landmarks_px[list(chains["lower" if lid == "upper" else "upper"]), :2])
@@ -449,9 +451,9 @@ def fit_lid(
         max(0.04 * radius, 0.5),
     )
     good = (contrast > LID_MIN_CONTRAST[lid]) & (pos < t[-2])  # at the end: no margin found
-    halves = [h for h in (good & (xs < pupil_x), good & (xs > pupil_x)) if h.any()]
     if good.sum() < 2:
         return None
+    halves = [h for h in (good & (xs < pupil_x), good & (xs > pupil_x)) if h.any()]
     return float(towards * np.mean([np.median(pos[h]) for h in halves]))
 
 

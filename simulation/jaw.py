@@ -49,6 +49,8 @@ def jaw_crop(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The window around one side's jaw point that the fit reads, and its offset in pixels."""
     c = landmarks_px[JAW_POINT[side], :2]
+    # the rows reach 7 mm above the point (6 mm, plus the 1 mm band) and the oval they start from
+    # bends inward above it, so 8 mm on top of the search is room enough
     r = int(np.ceil((REACH_MM + 8.0) / mm_per_px)) + 3
     h, w = rgb.shape[:2]
     x0, y0 = max(int(c[0]) - r, 0), max(int(c[1]) - r, 0)
