@@ -238,7 +238,7 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
 
     fitted = _brows_fitted(lm, frame_lm, frame, brow_shift)
     mesh = _subject_mesh(img, face, fitted, frame, off, mm)
-    midline_x = _midline_x(points_mm, frame_lm * mm)
+    midline_x = _midline_x(mesh, face.pose.yaw, frame_lm * mm)
     metrics = build_metrics(points_mm, midline_x, symmetry_index(mesh.vertices_mm, mesh.mirror))
     refined = irises["right"].refined and irises["left"].refined
     if not refined:
@@ -385,11 +385,18 @@ def _jaw_shift(
     )
 
 
-def _midline_x(points_mm: dict[str, np.ndarray], frame_lm_mm: np.ndarray) -> float:
-    """x of the facial midline at jaw level: mean x of the mirror-pair midpoints (the frame's
-    y axis is perpendicular to the inter-pupil line, so the midline is near-vertical)."""
-    mirror = canonical_mesh().mirror
-    return float(0.5 * (frame_lm_mm[:N_MESH, 0] + frame_lm_mm[mirror, 0]).mean())
+def _midline_x(mesh: SubjectMesh, yaw_deg: float, frame_lm_mm: np.ndarray) -> float:
+    """Frame x (mm) of the facial midline at the jaw angles. The mean x of the mirror-pair
+    midpoints lies on the midline at the face's mean depth; the jaw angles lie about 55 mm
+    behind it, where a turned head moves the midline by that depth times sin(yaw). Without
+    this, lower-face half-widths differed by 2 mm per degree of yaw on the test photos."""
+    mirror = mesh.mirror
+    mean_2d = float(0.5 * (frame_lm_mm[:N_MESH, 0] + frame_lm_mm[mirror, 0]).mean())
+    v, n = mesh.vertices_mm, mesh.plane_normal
+    jaws = 0.5 * (v[JAW_POINT["left"]] + v[JAW_POINT["right"]])
+    on_plane = jaws - (jaws @ n - mesh.plane_offset) * n
+    behind = on_plane[2] - (0.5 * (v + v[mirror]))[:, 2].mean()
+    return mean_2d + behind * float(np.sin(np.radians(yaw_deg)))
 
 
 def _brows_fitted(
