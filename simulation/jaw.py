@@ -93,9 +93,11 @@ def fit_jaw_outline(
     return None if offset_mm is None else offset_mm / mm
 
 
-def _edge_candidates(prof: np.ndarray, t: np.ndarray, mm: float) -> list[list[tuple]]:
-    """Per row, (position px, strength relative to the row's strongest) of each colour-gradient
-    peak that is strong enough."""
+def _edge_candidates(
+    prof: np.ndarray, t: np.ndarray, mm: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every colour-gradient peak that is strong enough, row by row: its row, its position (px)
+    and its strength relative to its row's strongest."""
     dt = t[1] - t[0]
     smooth = gaussian_filter1d(prof, SMOOTH_MM / mm / dt, axis=2, mode="nearest")
     grad = np.gradient(smooth, dt, axis=2) / mm  # grey levels per mm
@@ -109,23 +111,21 @@ def _edge_candidates(prof: np.ndarray, t: np.ndarray, mm: float) -> list[list[tu
     curv = before - 2 * at + after
     frac = np.where(curv < 0, 0.5 * (before - after) / np.where(curv < 0, curv, -1.0), 0.0)
     pos = t[i] + np.clip(frac, -1.0, 1.0) * dt
-    rel = at / top[r, 0]
-    out: list[list[tuple]] = [[] for _ in range(len(m))]
-    for row, p, s in zip(r.tolist(), pos.tolist(), rel.tolist(), strict=True):
-        out[row].append((p, s))
-    return out
+    return r, pos, at / top[r, 0]
 
 
-def _best_line(cands: list[list[tuple]], heights_mm: np.ndarray, mm: float) -> float | None:
-    """Offset (mm, at height 0) of the straight outline that the rows' candidates support best:
-    every pair of candidates on two rows proposes a line, scored by the sum over rows of the
-    strongest candidate within INLIER_MM of it; None when under MIN_SUPPORT of the rows agree."""
-    k = len(cands)
-    row = np.array([r for r in range(k) for _ in cands[r]], dtype=int)
+def _best_line(
+    cands: tuple[np.ndarray, np.ndarray, np.ndarray], heights_mm: np.ndarray, mm: float
+) -> float | None:
+    """Offset (mm, at height 0) of the straight outline that the rows' candidates (row, position
+    px, relative strength) support best: every pair of candidates on two rows proposes a line,
+    scored by the sum over rows of the strongest candidate within INLIER_MM of it; None when
+    under MIN_SUPPORT of the rows agree."""
+    k = len(heights_mm)
+    row, pos_px, score = cands
     if len(row) < 2:
         return None
-    pos = np.array([c[0] for r in range(k) for c in cands[r]]) * mm
-    score = np.array([c[1] for r in range(k) for c in cands[r]])
+    pos = pos_px * mm
     h = heights_mm[row]
     i, j = np.triu_indices(len(row), 1)
     pair = row[i] != row[j]
