@@ -157,11 +157,13 @@ def bench_simulation() -> dict:
 
 def main() -> int:
     photos = sorted(FRONTAL.iterdir()) if FRONTAL.is_dir() else [SAMPLE]
+    from benchmarks.repeat_bench import bench_repeatability, print_repeatability
     from benchmarks.suggest_bench import bench_suggest
     from benchmarks.ui_bench import bench_ui
 
     results = {
         "analysis": bench_analysis(photos),
+        "repeatability": bench_repeatability(FRONTAL),
         "simulation": bench_simulation(),
         "suggestion": bench_suggest(),
         "dashboard": bench_ui(),
@@ -192,6 +194,7 @@ def main() -> int:
         "known warps read within ±0.5 mm (L / R seen above), photos without an imprecision "
         "warning: " + "; ".join(f"{n} {sum(v)} of {len(v)}" for n, v in within.items())
     )
+    print_repeatability(results["repeatability"])
     print(
         f"simulation: basis {sim['basis_build_ms_median']} ms for {sim['vertices']} vertices × "
         f"{sim['muscles']} muscles (≤ 1000); one plan one day {sim['plan_one_day_ms_median']} ms "

@@ -15,32 +15,33 @@ from .canonical import N_MESH, canonical_mesh
 from .contours import (
     BROW_LOWER,
     BROW_UPPER,
-    CANTHUS_LATERAL,
-    CANTHUS_MEDIAL,
+    CORNER,
+    JAW_POINT,
     LID_LOWER,
     LID_UPPER,
-    BrowFit,
+    Estimate,
     Frame,
-    align_brows,
-    align_irises,
+    PhotoFrame,
+    brow_xs,
     chain_at,
-    fit_brow,
     fit_iris,
-    fit_lid,
-    fit_mouth_corner,
     frame_from_pupils,
+    read_brows,
+    read_eye_heights,
+    read_jaw,
+    read_lids,
+    read_mouth_corners,
     to_gray,
 )
 from .errors import InputError, Notice
 from .face import IRIS_DIAMETER_MM, SMALL_IRIS_PX, Face, Pose, camera_points, detect_face
 from .ingest import LoadedImage, load_image
-from .jaw import JAW_OFFSET_DIFF_MAX_MM, JAW_POINT, fit_jaw_outline, jaw_crop, jaw_shift
 from .metrics import METRIC_NAMES, Metric, build_metrics, midsagittal_plane, symmetry_index
+from .uncertainty import UNFITTED_IRIS_SCALE_SD, difference_sds
 
 ANALYSIS_SCHEMA = "symmetry-studio/analysis/1"
 EXPRESSIONS = ("rest", "brows_up", "frown", "eyes_closed", "smile", "pucker", "clench")
 
-CORNER = {"right": 61, "left": 291}
 STOMION = (13, 14)
 LIP_LOWER_MID = 17
 
@@ -87,6 +88,7 @@ class Analysis:
     metrics: dict[str, Metric]
     mesh: SubjectMesh
     warnings: tuple[Notice, ...]
+    estimates: dict[str, Estimate] = field(default_factory=dict)  # each contour's reading
 
     @property
     def scale_source(self) -> str:
@@ -158,88 +160,30 @@ def _crop_gray(rgb: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Analysis:
-    """Refine contours on the photo and compute every measurement and the head-frame mesh."""
+    """Refine contours on the photo and compute every measurement, its uncertainty and the
+    head-frame mesh."""
     lm = face.landmarks_px
     gray, off = _crop_gray(img.rgb, lm)
     local = lm.copy()
     local[:, :2] -= off
     seed_frame = frame_from_pupils(local[468, :2], local[473, :2])
     irises = {s: fit_iris(gray, local, seed_frame, s) for s in ("right", "left")}
-    frame = frame_from_pupils(irises["right"].centre_px, irises["left"].centre_px)
+    band_frame = frame_from_pupils(irises["right"].centre_px, irises["left"].centre_px)
+    frame = band_frame.shifted(-off)
     radius = 0.5 * (irises["right"].radius_px + irises["left"].radius_px)
     mm = IRIS_DIAMETER_MM / (2.0 * radius)
-    warnings = list(face.warnings)
-    if radius < SMALL_IRIS_PX:
-        warnings.append(
-            Notice(
-                "small_iris",
-                f"iris radius only {radius:.1f} px: millimetre figures are imprecise; "
-                "use a sharper photo with the face filling more of the frame",
-            )
-        )
-    frame_lm = frame.to_frame(local)  # (478, 2) px
-    points: dict[str, np.ndarray] = {}
-    anchors: dict[str, dict[int, float]] = {}
-    brow_shift: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
-    centres = {s: irises[s].centre_px for s in irises}
-    pupil_x = {s: float(frame.to_frame(c)[0]) for s, c in centres.items()}
-    brows = _fit_brows(gray, local, frame, frame_lm, pupil_x, mm)
-    corner_shift = _mouth_corner_shifts(img.rgb, lm, frame, off, radius)
-    lid_shift = {
-        lid: _lid_shifts(gray, local, frame, pupil_x, radius, mm, lid) for lid in ("upper", "lower")
-    }
-    eye_shift = align_irises(gray, frame, centres, radius)
-    pupil_y = {"left": 0.0, "right": 0.0}
-    if eye_shift is not None:
-        pupil_y = {"left": 0.5 * eye_shift, "right": -0.5 * eye_shift}
-    jaw_x, jaw_problem = _jaw_shift(img.rgb, lm, frame, off, mm)
-    if jaw_problem:
-        warnings.append(Notice("jaw_not_fitted", jaw_problem))
-    unread = [lid for lid, shift in lid_shift.items() if shift is None]
-    if unread and expression != "eyes_closed":
-        which = " and ".join(unread)
-        warnings.append(
-            Notice(
-                "lids_not_fitted",
-                f"the {which} lid margins could not be read on the photo, so those lid figures "
-                "are the face model's and under-read a one-sided difference; use a sharp, evenly "
-                "lit photo",
-            )
-        )
-    for s in ("right", "left"):
-        pupil = np.array([pupil_x[s], pupil_y[s]])
-        xs, brow = brows[s]
-        upper = frame_lm[list(BROW_UPPER[s])]
-        brow_shift[s] = (xs, {p: brow.heights_px[p] - chain_at(upper, x) for p, x in xs.items()})
-        points[f"pupil_{s}"] = pupil
-        anchors[f"pupil_{s}"] = {}
-        for part, x in xs.items():
-            points[f"brow_{part}_{s}"] = np.array([x, brow.heights_px[part]])
-            anchors[f"brow_{part}_{s}"] = _chain_weights(
-                frame_lm[list(BROW_UPPER[s])], BROW_UPPER[s], x
-            )
-        for lid, chain in (("upper", LID_UPPER[s]), ("lower", LID_LOWER[s])):
-            w = _chain_weights(frame_lm[list(chain)], chain, float(pupil[0]))
-            shift = 0.0 if lid_shift[lid] is None else lid_shift[lid][s]
-            name = f"lid_{lid}"
-            points[f"{name}_{s}"] = np.array(
-                [pupil[0], sum(frame_lm[i, 1] * v for i, v in w.items()) + shift]
-            )
-            anchors[f"{name}_{s}"] = w
-        points[f"corner_{s}"] = frame_lm[CORNER[s]] + np.array([0.0, corner_shift[s]])
-        anchors[f"corner_{s}"] = {CORNER[s]: 1.0}
-        points[f"jaw_{s}"] = frame_lm[JAW_POINT[s]] + np.array([jaw_x, 0.0])
-        anchors[f"jaw_{s}"] = {JAW_POINT[s]: 1.0}
-    points["stomion"] = frame_lm[list(STOMION)].mean(axis=0)
-    anchors["stomion"] = {i: 0.5 for i in STOMION}
-    points["lip_lower_mid"] = frame_lm[LIP_LOWER_MID]
-    anchors["lip_lower_mid"] = {LIP_LOWER_MID: 1.0}
-    points_mm = {k: np.asarray(v, dtype=np.float64) * mm for k, v in points.items()}
-
-    fitted = _brows_fitted(lm, frame_lm, frame, brow_shift)
-    mesh = _subject_mesh(img, face, fitted, frame, off, mm)
-    midline_x = _midline_x(mesh, face.pose.yaw, frame_lm * mm)
-    metrics = build_metrics(points_mm, midline_x, symmetry_index(mesh.vertices_mm, mesh.mirror))
+    photo = PhotoFrame(
+        rgb=img.rgb,
+        landmarks_px=lm,
+        frame=frame,
+        radius_px=radius,
+        mm_per_px=mm,
+        pupils_px={s: irises[s].centre_px + off for s in irises},
+        band=gray,
+        band_offset=off,
+    )
+    estimates = _estimates(photo)
+    warnings = list(face.warnings) + _warnings(estimates, radius, expression, mm)
     refined = irises["right"].refined and irises["left"].refined
     if not refined:
         warnings.append(
@@ -248,6 +192,20 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
                 "the iris edge could not be fitted; scale taken from the landmarks (less precise)",
             )
         )
+    frame_lm = frame.to_frame(lm)  # (478, 2) px
+    points, anchors = _points(photo, frame_lm, estimates)
+    points_mm = {k: np.asarray(v, dtype=np.float64) * mm for k, v in points.items()}
+    fitted = _brows_fitted(lm, frame_lm, frame, estimates, brow_xs(photo))
+    mesh = _subject_mesh(img, face, fitted, band_frame, off, mm)
+    midline_x = _midline_x(mesh, face.pose.yaw, frame_lm * mm)
+    metrics = build_metrics(points_mm, midline_x, symmetry_index(mesh.vertices_mm, mesh.mirror))
+    sds = difference_sds(
+        {k: e.sd_px * mm for k, e in estimates.items()},
+        metrics,
+        mm,
+        scale_sd=0.0 if refined else UNFITTED_IRIS_SCALE_SD,
+    )
+    metrics = {k: dataclasses.replace(m, diff_sd=sds[k]) for k, m in metrics.items()}
     return Analysis(
         image=img,
         expression=expression,
@@ -257,132 +215,113 @@ def measure_face(img: LoadedImage, face: Face, expression: str = "rest") -> Anal
         pose=face.pose,
         landmarks_px=lm,
         blendshapes=face.blendshapes,
-        frame=Frame(frame.origin + off, frame.x_axis, frame.y_axis),
+        frame=frame,
         points_mm=points_mm,
         point_anchors=anchors,
         midline_x_mm=midline_x,
         metrics=metrics,
         mesh=mesh,
         warnings=tuple(warnings),
+        estimates=estimates,
     )
 
 
-# How far (mm) the overlaid margins may move the two brows' difference away from what the
-# separate fits give: the fits under-follow gradual brows by up to ~1.5 mm (measured on the
-# real photos with a known lift), and a wider search can lock onto forehead lines (assumption).
-BROW_ALIGN_SEARCH_MM = 2.0
+def _estimates(photo: PhotoFrame) -> dict[str, Estimate]:
+    """Every contour's left-right estimate, by name: "eyes", "brow_medial", "brow_mid",
+    "brow_lateral", "lid_upper", "lid_lower", "corner", "jaw"."""
+    brows = read_brows(photo)
+    out = {f"brow_{p}": e for p, e in brows.estimates.items()}
+    out["eyes"] = read_eye_heights(photo)
+    out["lid_upper"] = read_lids(photo, "upper")
+    out["lid_lower"] = read_lids(photo, "lower")
+    out["corner"] = read_mouth_corners(photo)
+    out["jaw"] = read_jaw(photo)
+    return out
 
 
-def _fit_brows(
-    gray: np.ndarray,
-    local: np.ndarray,
-    frame: Frame,
-    frame_lm: np.ndarray,
-    pupil_x: dict[str, float],
-    mm: float,
-) -> dict[str, tuple[dict[str, float], BrowFit]]:
-    """Both brows' upper margins above the medial canthus, the pupil and the lateral canthus;
-    their left-right difference comes from overlaying the two margins (`align_brows`), their
-    mean height from the separate fits."""
-    fits = {}
-    for s in ("right", "left"):
-        xs = {
-            "medial": float(frame_lm[CANTHUS_MEDIAL[s], 0]),
-            "mid": pupil_x[s],
-            "lateral": float(frame_lm[CANTHUS_LATERAL[s], 0]),
-        }
-        fits[s] = (xs, fit_brow(gray, local, frame, s, xs))
-    (xs_l, left), (xs_r, right) = fits["left"], fits["right"]
-    diffs = align_brows(left, right, BROW_ALIGN_SEARCH_MM / mm)
-    h_l, h_r = dict(left.heights_px), dict(right.heights_px)
-    for p, d in diffs.items():
-        if d is not None:
-            mean = 0.5 * (h_l[p] + h_r[p])
-            h_l[p], h_r[p] = mean + 0.5 * d, mean - 0.5 * d
-    return {
-        "left": (xs_l, dataclasses.replace(left, heights_px=h_l)),
-        "right": (xs_r, dataclasses.replace(right, heights_px=h_r)),
-    }
-
-
-# Largest left-right difference (mm) between the two lids' offsets from MediaPipe's that is taken
-# from the image: the landmarks follow a lid about half way, so even a 3 mm ptosis stays under
-# it, while a lid fit caught on a shadow or a spectacle rim goes over (assumption).
-LID_OFFSET_DIFF_MAX_MM = 2.0
-
-
-def _lid_shifts(
-    gray: np.ndarray,
-    local: np.ndarray,
-    frame: Frame,
-    pupil_x: dict[str, float],
-    radius: float,
-    mm: float,
-    lid: str,
-) -> dict[str, float] | None:
-    """Frame-y shift (px) of each upper or lower lid from MediaPipe's: the antisymmetric part of
-    the two lids' image offsets (`fit_lid`). MediaPipe under-follows a lid that droops or rises
-    on one side; the shared part of the offsets (where the landmarks sit in the lash line, or
-    both lids are hooded) is left alone so MRD1 and MRD2 keep MediaPipe's mean, as the brows
-    keep their fits' mean. None where either lid cannot be read or the two readings disagree
-    implausibly."""
-    found = {s: fit_lid(gray, local, frame, s, pupil_x[s], radius, lid) for s in ("right", "left")}
-    left, right = found["left"], found["right"]
-    if left is None or right is None or abs(left - right) * mm > LID_OFFSET_DIFF_MAX_MM:
-        return None
-    half = 0.5 * (left - right)
-    return {"left": half, "right": -half}
-
-
-def _mouth_corner_shifts(
-    rgb: np.ndarray, lm: np.ndarray, frame: Frame, off: np.ndarray, radius: float
-) -> dict[str, float]:
-    """Frame-y shift (px) of each mouth corner from MediaPipe's to where the lips meet on the
-    image (0 where the lips' gap is not visible), each read on a small grey crop around it."""
-    shifts = {}
-    h, w = rgb.shape[:2]
-    half = int(np.ceil(1.2 * radius)) + 4
-    for side in ("right", "left"):
-        corner = lm[CORNER[side], :2]
-        x0, y0 = max(int(corner[0]) - half, 0), max(int(corner[1]) - half, 0)
-        x1, y1 = min(int(corner[0]) + half, w), min(int(corner[1]) + half, h)
-        local = lm.copy()
-        local[:, :2] -= (x0, y0)
-        crop_frame = Frame(frame.origin + off - (x0, y0), frame.x_axis, frame.y_axis)
-        found = fit_mouth_corner(to_gray(rgb[y0:y1, x0:x1]), local, crop_frame, side, radius)
-        shifts[side] = 0.0 if found is None else found
-    return shifts
-
-
-def _jaw_shift(
-    rgb: np.ndarray, lm: np.ndarray, frame: Frame, off: np.ndarray, mm: float
-) -> tuple[float, str | None]:
-    """Frame-x shift (px) of both jaw points from MediaPipe's (`jaw.jaw_shift`), each side's
-    outline read on a small crop around it; 0 and what went wrong where it cannot be used."""
-    found = {}
-    for side in ("right", "left"):
-        crop, corner = jaw_crop(rgb, lm, side, mm)
-        local = lm.copy()
-        local[:, :2] -= corner
-        crop_frame = Frame(frame.origin + off - corner, frame.x_axis, frame.y_axis)
-        found[side] = fit_jaw_outline(crop, local, crop_frame, side, mm)
-    shift = jaw_shift(found["left"], found["right"], mm)
-    if shift is not None:
-        return shift, None
-    fallback = "lower-face width is the face model's and under-reads a one-sided difference"
-    unread = [s for s in ("left", "right") if found[s] is None]
-    if unread:
-        return 0.0, (
-            f"jaw outline not readable on the patient's {' and '.join(unread)} side (collar, "
-            f"beard, hair or a skin-toned background): {fallback}; use a plain, contrasting "
-            "background"
+def _warnings(
+    estimates: dict[str, Estimate], radius: float, expression: str, mm: float
+) -> list[Notice]:
+    """What the user must know about this photo's refinements: a small iris, lids or a jaw
+    outline that the photo could not decide (so those figures lean on the face model)."""
+    out = []
+    if radius < SMALL_IRIS_PX:
+        out.append(
+            Notice(
+                "small_iris",
+                f"iris radius only {radius:.1f} px: millimetre figures are imprecise; "
+                "use a sharper photo with the face filling more of the frame",
+            )
         )
-    apart = abs(found["left"] - found["right"]) * mm
-    return 0.0, (
-        f"the jaw outlines differ from the face model's by {apart:.1f} mm (over "
-        f"{JAW_OFFSET_DIFF_MAX_MM:.0f} mm: a collar, hair or background edge, or a difference too "
-        f"large to trust from one photo): {fallback}; assess the masseters by palpation"
+    unread = [lid for lid in ("upper", "lower") if estimates[f"lid_{lid}"].weight < 0.5]
+    if unread and expression != "eyes_closed":
+        which = " and ".join(unread)
+        out.append(
+            Notice(
+                "lids_not_fitted",
+                f"the {which} lid margins could not be read on the photo, so those lid figures "
+                "lean on the face model and under-read a one-sided difference; use a sharp, "
+                "evenly lit photo",
+            )
+        )
+    jaw = estimates["jaw"]
+    if jaw.weight < 0.5:
+        out.append(Notice("jaw_not_fitted", _jaw_problem(jaw, mm)))
+    return out
+
+
+def _jaw_problem(jaw: Estimate, mm: float) -> str:
+    fallback = "lower-face width leans on the face model and under-reads a one-sided difference"
+    if jaw.reason and jaw.reason.startswith("jaw_unread_"):
+        side = jaw.reason.removeprefix("jaw_unread_").replace("_", " ")
+        return (
+            f"jaw outline not readable on the patient's {side} side (collar, beard, hair or a "
+            f"skin-toned background): {fallback}; use a plain, contrasting background"
+        )
+    return (
+        "the two jaw outlines differ from the face model's by over 2.5 mm "
+        f"(a collar, hair or background edge, or a difference too large to trust from one "
+        f"photo): {fallback}; assess the masseters by palpation"
     )
+
+
+def _points(
+    photo: PhotoFrame, frame_lm: np.ndarray, est: dict[str, Estimate]
+) -> tuple[dict[str, np.ndarray], dict[str, dict[int, float]]]:
+    """The named measurement points (frame px) and the landmark weights that move each."""
+    points: dict[str, np.ndarray] = {}
+    anchors: dict[str, dict[int, float]] = {}
+    pupil_x = photo.pupil_x
+    brows = {p: est[f"brow_{p}"] for p in ("medial", "mid", "lateral")}
+    xs = brow_xs(photo)
+    for s in ("right", "left"):
+        pupil = np.array([pupil_x[s], _side(est["eyes"], s)])
+        points[f"pupil_{s}"] = pupil
+        anchors[f"pupil_{s}"] = {}
+        upper = frame_lm[list(BROW_UPPER[s])]
+        for part, x in xs[s].items():
+            points[f"brow_{part}_{s}"] = np.array([x, chain_at(upper, x) + _side(brows[part], s)])
+            anchors[f"brow_{part}_{s}"] = _chain_weights(upper, BROW_UPPER[s], x)
+        for lid, chain in (("upper", LID_UPPER[s]), ("lower", LID_LOWER[s])):
+            w = _chain_weights(frame_lm[list(chain)], chain, float(pupil[0]))
+            y = sum(frame_lm[i, 1] * v for i, v in w.items()) + _side(est[f"lid_{lid}"], s)
+            points[f"lid_{lid}_{s}"] = np.array([pupil[0], y])
+            anchors[f"lid_{lid}_{s}"] = w
+        points[f"corner_{s}"] = frame_lm[CORNER[s]] + np.array([0.0, _side(est["corner"], s)])
+        anchors[f"corner_{s}"] = {CORNER[s]: 1.0}
+        outward = 1.0 if s == "left" else -1.0
+        jaw_dx = outward * _side(est["jaw"], s)
+        points[f"jaw_{s}"] = frame_lm[JAW_POINT[s]] + np.array([jaw_dx, 0.0])
+        anchors[f"jaw_{s}"] = {JAW_POINT[s]: 1.0}
+    points["stomion"] = frame_lm[list(STOMION)].mean(axis=0)
+    anchors["stomion"] = {i: 0.5 for i in STOMION}
+    points["lip_lower_mid"] = frame_lm[LIP_LOWER_MID]
+    anchors["lip_lower_mid"] = {LIP_LOWER_MID: 1.0}
+    return points, anchors
+
+
+def _side(e: Estimate, side: str) -> float:
+    return e.left_px if side == "left" else e.right_px
 
 
 def _midline_x(mesh: SubjectMesh, yaw_deg: float, frame_lm_mm: np.ndarray) -> float:
@@ -392,30 +331,34 @@ def _midline_x(mesh: SubjectMesh, yaw_deg: float, frame_lm_mm: np.ndarray) -> fl
     this, lower-face half-widths differed by 2 mm per degree of yaw on the test photos."""
     mirror = mesh.mirror
     mean_2d = float(0.5 * (frame_lm_mm[:N_MESH, 0] + frame_lm_mm[mirror, 0]).mean())
-    v, n = mesh.vertices_mm, mesh.plane_normal
+    return mean_2d + _midline_depth(mesh) * float(np.sin(np.radians(yaw_deg)))
+
+
+def _midline_depth(mesh: SubjectMesh) -> float:
+    """How far (mm) the jaw angles' midpoint lies behind the face's mean depth."""
+    v, n, mirror = mesh.vertices_mm, mesh.plane_normal, mesh.mirror
     jaws = 0.5 * (v[JAW_POINT["left"]] + v[JAW_POINT["right"]])
     on_plane = jaws - (jaws @ n - mesh.plane_offset) * n
-    behind = on_plane[2] - (0.5 * (v + v[mirror]))[:, 2].mean()
-    return mean_2d + behind * float(np.sin(np.radians(yaw_deg)))
+    return float(on_plane[2] - (0.5 * (v + v[mirror]))[:, 2].mean())
 
 
 def _brows_fitted(
     lm: np.ndarray,
     frame_lm: np.ndarray,
     frame: Frame,
-    shift: dict[str, tuple[dict[str, float], dict[str, float]]],
+    est: dict[str, Estimate],
+    brow_x: dict[str, dict[str, float]],
 ) -> np.ndarray:
     """Landmarks with both brows moved by the antisymmetric part of the refinement: MediaPipe
     pulls brows towards symmetry, so the mesh gets back the left-right difference the photo
     shows (the shared part, MediaPipe's habit of sitting above the hair, is left alone so the
     muscle atlas keeps its calibration)."""
-    (xs_r, d_r), (xs_l, d_l) = shift["right"], shift["left"]
-    asym = {p: 0.5 * (d_l[p] - d_r[p]) for p in d_l}
     out = lm.copy()
-    for side, xs, sign in (("left", xs_l, 1.0), ("right", xs_r, -1.0)):
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        xs = brow_x[side]
         order = sorted(xs, key=xs.get)
         xp = [xs[p] for p in order]
-        fp = [sign * asym[p] for p in order]
+        fp = [sign * 0.5 * est[f"brow_{p}"].diff_px for p in order]
         for i in (*BROW_UPPER[side], *BROW_LOWER[side]):
             out[i, :2] += float(np.interp(frame_lm[i, 0], xp, fp)) * frame.y_axis
     return out
@@ -458,12 +401,14 @@ class Study:
 
 
 def excursions(rest: Analysis, other: Analysis) -> dict[str, Metric]:
-    """Per-side change from rest to an expression (expression minus rest), mm."""
+    """Per-side change from rest to an expression (expression minus rest), mm, with the
+    uncertainty of its difference (both photos' measurement errors)."""
     return {
         n: Metric(
             n,
             other.metrics[n].left - rest.metrics[n].left,
             other.metrics[n].right - rest.metrics[n].right,
+            float(np.hypot(other.metrics[n].diff_sd, rest.metrics[n].diff_sd)),
         )
         for n in METRIC_NAMES
     }

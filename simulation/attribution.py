@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import lsq_linear
 
 from .analysis import Study
-from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, Metric
+from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, Z80, Metric
 from .prediction import Subject, _point_metrics
 
 ATTRIBUTION_SCHEMA = "symmetry-studio/attribution/1"
@@ -184,6 +184,11 @@ class Attribution:
     weakness: list[Weakness]
     expressions: tuple[str, ...] = ()
     summary: list[str] = field(default_factory=list)
+    measured_sd: dict[str, float] = field(default_factory=dict)  # the photo's 1-sd uncertainty
+
+    def distinguishable(self, name: str) -> bool:
+        """Whether the photo tells this rest difference from zero (outside its 80% band)."""
+        return abs(self.measured[name]) > Z80 * self.measured_sd.get(name, 0.0)
 
     def treatable(self, name: str) -> float:
         """The part of a rest difference that muscles explain (0 for static measurements)."""
@@ -194,6 +199,7 @@ class Attribution:
             "schema": ATTRIBUTION_SCHEMA,
             "expressions": list(self.expressions),
             "measured_mm": {k: round(v, 2) for k, v in self.measured.items()},
+            "measured_sd_mm": {k: round(v, 3) for k, v in self.measured_sd.items()},
             "explained_mm": {k: round(v, 2) for k, v in self.explained.items()},
             "attribution": [m.to_json() for m in self.muscles],
             "untreatable": [u.to_json() for u in self.untreatable],
@@ -278,7 +284,10 @@ def _design(
     _, jac = jacobian(subject)  # (M, 2, K)
     jd = jac[:, 0, :] - jac[:, 1, :]  # (M, K) diff per unit activation
     rest_cols = (jd[idx] * scale[:, None]).T  # (K, N)
-    noise = np.array([NOISE[n] for n in KEY_METRICS])
+    # the model's own misfit (NOISE) and this photo's measurement uncertainty of each difference
+    base = subject.analysis.metrics
+    model_noise = np.array([NOISE[n] for n in KEY_METRICS])
+    noise = np.hypot(model_noise, [base[n].diff_sd for n in KEY_METRICS])
     target = measured.copy()
     for k, n in enumerate(KEY_METRICS):
         if n in static:
@@ -305,7 +314,10 @@ def _design(
         y_e = (measured_exc[0] - measured_exc[1]) - effort * (model_exc[0] - model_exc[1])
         rows.append(cols)
         ys.append(y_e[moved])
-        sds.append(np.sqrt(2.0) * noise[moved])  # an excursion is the difference of two photos
+        # an excursion is the difference of two photos: the model's misfit on each, and both
+        # photos' measurement uncertainty
+        exc_sd = np.array([exc[n].diff_sd for n in KEY_METRICS])
+        sds.append(np.hypot(np.sqrt(2.0) * model_noise, exc_sd)[moved])
     a = np.vstack(rows)
     sd = np.concatenate(sds)
     return _Design(
@@ -459,6 +471,7 @@ def attribute(subject: Subject, study: Study | None = None, seed: int = 0) -> At
         untreatable=untreatable,
         weakness=weak,
         expressions=tuple(_expression_data(subject, study)),
+        measured_sd={n: float(base[n].diff_sd) for n in KEY_METRICS},
     )
     attribution.summary = _summary(attribution)
     return attribution

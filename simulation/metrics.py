@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 SIDES = ("left", "right")
+Z80 = 1.2815515655446004  # the standard normal's 90th percentile: a ±Z80·sd band holds 80%
 
 # Smallest left-right difference that observers notice, mm (Wang 2017 systematic review:
 # eyelid 2 mm, mouth corner 3 mm, brow 3.5 mm; chin 6 mm used for the lower face). Smile angle:
@@ -67,10 +68,23 @@ class Metric:
     name: str
     left: float
     right: float
+    diff_sd: float = 0.0  # measurement uncertainty of `diff` on this photo (1 sd)
 
     @property
     def diff(self) -> float:
         return self.left - self.right
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """The 80% band of the difference (10th to 90th percentile) on this photo."""
+        half = Z80 * self.diff_sd
+        return self.diff - half, self.diff + half
+
+    @property
+    def distinguishable(self) -> bool:
+        """Whether the photo tells the difference from zero (0 lies outside its 80% band)."""
+        lo, hi = self.band
+        return not lo <= 0.0 <= hi
 
     @property
     def threshold(self) -> float | None:
@@ -82,10 +96,15 @@ class Metric:
         return t is not None and abs(self.diff) >= t
 
     def to_json(self) -> dict[str, float | bool | None]:
+        lo, hi = self.band
         return {
             "left": round(self.left, 3),
             "right": round(self.right, 3),
             "diff": round(self.diff, 3),
+            "diff_sd": round(self.diff_sd, 3),
+            "diff_p10": round(lo, 3),
+            "diff_p90": round(hi, 3),
+            "distinguishable": self.distinguishable,
             "threshold": self.threshold,
             "visible": self.visible,
         }
@@ -180,7 +199,8 @@ _PHRASES = {
 
 def summary_sentence(m: Metric) -> str:
     """Plain-language line for one metric, e.g. 'left brow 2.8 mm higher than the right (above
-    the pupil): noticeable'."""
+    the pupil) (±0.2 mm): noticeable'; a difference inside its 80% band is said to be not
+    distinguishable from zero on this photo."""
     if m.name == "symmetry_index_mm":
         return f"overall symmetry index {m.left:.1f} mm (0 = perfectly symmetric)"
     unit = "°" if m.name.endswith("_deg") else " mm"
@@ -190,5 +210,9 @@ def summary_sentence(m: Metric) -> str:
         return f"{label}: the same on both sides"
     side, other = ("left", "right") if m.diff > 0 else ("right", "left")
     text = _PHRASES[m.name].format(side=side, other=other, d=f"{abs(m.diff):.1f}{unit}")
+    if m.diff_sd > 0:
+        text += f" (±{Z80 * m.diff_sd:.1f}{unit})"
+    if m.diff_sd > 0 and not m.distinguishable:
+        return f"{text}: not distinguishable from zero on this photo"
     verdict = "noticeable" if m.visible else f"below what observers notice ({m.threshold:g}{unit})"
     return f"{text}: {verdict}"

@@ -278,6 +278,12 @@ def predict(
     two_sided = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
     left = np.stack([per_side["left"][n] for n in two_sided])  # (K, n, T)
     right = np.stack([per_side["right"][n] for n in two_sided])
+    # the starting face is measured, not known: each draw also carries one draw of the photo's
+    # measurement error of every difference (the same on every day), split between the sides
+    sd = np.array([subject.analysis.metrics[n].diff_sd for n in two_sided])
+    error = sd[:, None] * np.random.default_rng([seed, 1]).standard_normal((len(sd), samples))
+    left = left + 0.5 * error[:, :, None]
+    right = right - 0.5 * error[:, :, None]
     # one percentile call for every metric, side and day: (3 quantiles, 3 series, K, T)
     q = np.percentile(np.stack([left, right, left - right]), [10, 50, 90], axis=2)
     metrics: list[dict[str, MetricRange]] = []

@@ -519,7 +519,9 @@ def _targets(att: Attribution) -> tuple[np.ndarray, np.ndarray]:
     explained = np.where(small_rest & ~static, d0, explained)
     sign = np.where(d0 >= 0, 1.0, -1.0)
     treatable = sign * np.clip(sign * explained, 0.0, np.abs(d0))
-    is_target = (np.abs(d0) >= minimum) & (np.abs(treatable) >= 0.5 * minimum)
+    # a difference the photo cannot tell from zero is not treated, however it reads
+    seen = np.array([att.distinguishable(n) for n in KEY_METRICS])
+    is_target = (np.abs(d0) >= minimum) & (np.abs(treatable) >= 0.5 * minimum) & seen
     return is_target, treatable
 
 
@@ -529,6 +531,11 @@ def _no_plan_reason(att: Attribution, is_target: np.ndarray) -> str:
     big = [n for n in KEY_METRICS if abs(att.measured[n]) >= TREAT_MIN[n]]
     if not big:
         return "no left-right difference of 1 mm or more: nothing for toxin to balance"
+    if not any(att.distinguishable(n) for n in big):
+        return (
+            "the differences of 1 mm or more are within this photo's measurement noise: "
+            "retake a sharp, evenly lit frontal photo before planning"
+        )
     static = [n for n in big if n in att.static]
     parts = []
     if static:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.contours import Frame
-from simulation.jaw import JAW_POINT, OVAL_SIDE, fit_jaw_outline, jaw_shift
+from simulation.contours import JAW_POINT, OVAL_SIDE, Frame, PhotoFrame, fit_jaw_outline, read_jaw
 
 SKIN, BACKGROUND = (200.0, 150.0, 120.0), (40.0, 60.0, 90.0)
 FRAME = Frame(np.array([149.5, 50.0]), np.array([1.0, 0.0]), np.array([0.0, -1.0]))
@@ -39,14 +38,15 @@ def test_outline_offset_is_the_colour_step_beyond_the_oval(edge, expected):
     rgb = _face(300 - edge, edge)  # symmetric: the patient's right edge mirrors the left
     landmarks = _oval(59.0, 240.0)
     for side in ("left", "right"):
-        offset = fit_jaw_outline(rgb, landmarks, FRAME, side, MM_PER_PX)
+        offset, sd, support = fit_jaw_outline(rgb, landmarks, FRAME, side, MM_PER_PX)
+        assert support == 1.0 and sd < 0.5, side
         # the step between the last skin column and the first background column, outward +
         assert offset == pytest.approx(expected, abs=0.1), side
 
 
 def test_a_leaning_outline_is_read_at_the_jaw_point():
     rgb = _face(50, 250, tilt=0.3)
-    offset = fit_jaw_outline(rgb, _oval(59.0, 240.0), FRAME, "left", MM_PER_PX)
+    offset, _, _ = fit_jaw_outline(rgb, _oval(59.0, 240.0), FRAME, "left", MM_PER_PX)
     # the band-averaged rows see a 6 px ramp, whose gradient peak is found within a third of
     # a pixel (0.03 mm here)
     assert offset == pytest.approx(9.5, abs=0.3)
@@ -54,11 +54,38 @@ def test_a_leaning_outline_is_read_at_the_jaw_point():
 
 def test_no_outline_is_not_fitted():
     rgb = np.full((200, 300, 3), SKIN, dtype=np.uint8)  # skin against skin: nothing to read
-    assert fit_jaw_outline(rgb, _oval(59.0, 240.0), FRAME, "left", MM_PER_PX) is None
+    assert fit_jaw_outline(rgb, _oval(59.0, 240.0), FRAME, "left", MM_PER_PX)[2] == 0.0
 
 
-def test_jaw_shift_keeps_the_difference_and_gates_implausible_ones():
-    assert jaw_shift(12.0, 4.0, MM_PER_PX) == pytest.approx(4.0)  # half of an 8 px difference
-    assert jaw_shift(4.0, 12.0, MM_PER_PX) == pytest.approx(-4.0)
-    assert jaw_shift(40.0, 5.0, MM_PER_PX) is None  # 3.5 mm apart: a collar, not a jaw
-    assert jaw_shift(None, 5.0, MM_PER_PX) is None
+def _jaw_photo(rgb: np.ndarray, landmarks: np.ndarray) -> PhotoFrame:
+    return PhotoFrame(
+        rgb=rgb,
+        landmarks_px=landmarks,
+        frame=FRAME,
+        radius_px=11.77 / (2 * MM_PER_PX),
+        mm_per_px=MM_PER_PX,
+        pupils_px={},
+        band=np.zeros((1, 1), dtype=np.float32),
+        band_offset=np.zeros(2),
+    )
+
+
+def test_read_jaw_keeps_the_difference_and_weighs_out_implausible_ones():
+    # left outline 8 px (0.8 mm) beyond the oval, the right one 2 px: half the 6 px each way
+    est = read_jaw(_jaw_photo(_face(300 - 242, 248), _oval(59.0, 240.0)))
+    assert est.left_px == pytest.approx(3.0, abs=0.15)
+    assert est.right_px == pytest.approx(-3.0, abs=0.15)
+    assert est.weight == pytest.approx(1.0) and est.reason is None
+    swapped = read_jaw(_jaw_photo(_face(300 - 248, 242), _oval(59.0, 240.0)))
+    assert swapped.diff_px == pytest.approx(-est.diff_px, abs=0.05)
+    # 4.4 mm apart: a collar, not a jaw; the face model's width stands, with its wide sd
+    far = read_jaw(_jaw_photo(_face(300 - 194, 250 + 36), _oval(59.0, 240.0)))
+    assert far.weight == 0.0 and far.diff_px == 0.0 and far.reason == "jaw_outlines_disagree"
+    assert far.sd_px == pytest.approx(1.0 / MM_PER_PX)
+
+
+def test_read_jaw_says_which_side_it_could_not_read():
+    rgb = _face(300 - 250, 250)
+    rgb[:, 150:] = SKIN  # the patient's left side (image right) melts into the background
+    est = read_jaw(_jaw_photo(rgb, _oval(59.0, 240.0)))
+    assert est.weight == 0.0 and est.reason == "jaw_unread_left"
