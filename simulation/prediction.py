@@ -257,8 +257,12 @@ def predict(
     expression: str = "rest",
     samples: int = 200,
     seed: int = 0,
+    measurement_error: bool = True,
 ) -> Prediction:
-    """Predict the face for `plan` at each of `days` (median and 10th-90th percentile)."""
+    """Predict the face for `plan` at each of `days` (median and 10th-90th percentile). With
+    `measurement_error`, each draw of a left-right difference also carries one draw of the
+    starting photo's measurement error (the same on every day): the face is measured, not
+    known. The per-side figures and the suggestion's own checks leave it out."""
     days_arr = np.asarray(days, dtype=np.float64)
     expr = subject.expression_activation(expression)
     median = pharmacology.Params()
@@ -278,14 +282,13 @@ def predict(
     two_sided = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
     left = np.stack([per_side["left"][n] for n in two_sided])  # (K, n, T)
     right = np.stack([per_side["right"][n] for n in two_sided])
-    # the starting face is measured, not known: each draw also carries one draw of the photo's
-    # measurement error of every difference (the same on every day), split between the sides
-    sd = np.array([subject.analysis.metrics[n].diff_sd for n in two_sided])
-    error = sd[:, None] * np.random.default_rng([seed, 1]).standard_normal((len(sd), samples))
-    left = left + 0.5 * error[:, :, None]
-    right = right - 0.5 * error[:, :, None]
+    diff = left - right
+    if measurement_error:
+        sd = np.array([subject.analysis.metrics[n].diff_sd for n in two_sided])
+        error = sd[:, None] * np.random.default_rng([seed, 1]).standard_normal((len(sd), samples))
+        diff = diff + error[:, :, None]
     # one percentile call for every metric, side and day: (3 quantiles, 3 series, K, T)
-    q = np.percentile(np.stack([left, right, left - right]), [10, 50, 90], axis=2)
+    q = np.percentile(np.stack([left, right, diff]), [10, 50, 90], axis=2)
     metrics: list[dict[str, MetricRange]] = []
     for t in range(len(days_arr)):
         day_metrics = {}

@@ -550,8 +550,11 @@ def _no_plan_reason(att: Attribution, is_target: np.ndarray) -> str:
 
 
 def _predict_plan(subject: Subject, plan: Plan) -> Prediction:
-    """The plan as `predict` sees it (200 draws) at the peak days the suggestion aims for."""
-    return predict(subject, plan, [PEAK_DAY, BULK_PEAK_DAY], samples=SAMPLES)
+    """The plan as `predict` sees it (200 draws) at the peak days the suggestion aims for, on
+    the face as measured (differences inside the photo's noise are not targets at all)."""
+    return predict(
+        subject, plan, [PEAK_DAY, BULK_PEAK_DAY], samples=SAMPLES, measurement_error=False
+    )
 
 
 def _verify(

@@ -314,3 +314,20 @@ def test_cli_lists_sites_and_muscles(capsys):
     assert main(["muscles", "--json"]) == 0
     muscles = json.loads(capsys.readouterr().out)
     assert {"frontalis_lateral_left", "procerus", "masseter_right"} <= {m["id"] for m in muscles}
+
+
+def test_predicted_difference_range_carries_the_photos_measurement_error():
+    """An empty plan changes nothing, yet its predicted difference is a range: the starting
+    face is measured with the photo's uncertainty (80% band ±1.28 sd), the sides are not."""
+    s = subject_for(str(SAMPLE))
+    pr = predict(s, plan(), [14], samples=2000)
+    for name, m in pr.metrics[0].items():
+        base = s.analysis.metrics[name]
+        if name == "symmetry_index_mm":
+            continue
+        half = 0.5 * (m.diff.p90 - m.diff.p10)
+        assert half == pytest.approx(1.2816 * base.diff_sd, rel=0.1), name
+        assert m.diff.median == pytest.approx(base.diff, abs=0.1 * base.diff_sd + 1e-9), name
+        assert m.left.p10 == m.left.p90 == pytest.approx(base.left, abs=1e-9)
+    quiet = predict(s, plan(), [14], measurement_error=False).metrics[0]
+    assert all(m.diff.p10 == m.diff.p90 for m in quiet.values())

@@ -272,7 +272,7 @@ def test_the_evaluator_matches_predict():
     # sampled draws: the same percentiles as predict
     draws = Draws.like_predict()
     sides = ev.sides(ev.delta(ev.received_sampled(ev.units(steps), draws), draws))
-    pr = predict(s, plan, [14.0])
+    pr = predict(s, plan, [14.0], measurement_error=False)
     for k, n in enumerate(KEY_METRICS):
         p10, p50, p90 = np.percentile(sides[:, 0, k] - sides[:, 1, k], [10, 50, 90])
         r = pr.metrics[0][n].diff
