@@ -38,13 +38,14 @@ paths = atlas.muscle_paths(v)
 inhibition = {mid: (0.8 if mid.endswith("_left") else 0.1) for mid, _ in paths}
 lines = [(p, inhibition[mid] * mm / 4.0) for mid, p in paths]
 points = v[[105, 334, 52, 282]]
-face3d.viewer(
-    a.mesh,
-    synthetic_displacement(v, mm),
-    a.image.rgb,
-    points,
-    lines,
-    max_mm=4.0,
-    labels=("Before", f"After · {mm:g} mm"),
-    key="face3d",
-)
+if not st.checkbox("Hide the 3D view", key="hide"):  # to test a remount
+    face3d.viewer(
+        a.mesh,
+        synthetic_displacement(v, mm),
+        a.image.rgb,
+        points,
+        lines,
+        max_mm=4.0,
+        labels=("Before", f"After · {mm:g} mm"),
+        key="face3d",
+    )

@@ -308,6 +308,12 @@ def test_a_new_displacement_moves_the_after_view_without_a_reload(viewer_page):
     assert d1["sceneBuilds"] == d0["sceneBuilds"] == "1"  # the scene was not rebuilt
     assert d1["sceneId"] == d0["sceneId"] and d1["camera"] == d0["camera"]  # camera kept
     assert int(d1["stateUpdates"]) > int(d0["stateUpdates"])
+    assert d1["scenePayloads"] == "1"  # the update carried the state only
+    assert int(d1["lastPayloadBytes"]) < int(d0["lastPayloadBytes"]) / 3
+    timings["payload_bytes_first_and_update"] = [
+        int(d0["lastPayloadBytes"]),
+        int(d1["lastPayloadBytes"]),
+    ]
     assert _changed(after0, _canvas(page, "after")) > 0.05
     assert _changed(before0, _canvas(page, "before")) < 0.05
     assert "3 mm" in page.locator(f"{VIEWER} .title").nth(1).inner_text()
@@ -336,6 +342,22 @@ def test_narrow_window_keeps_two_equal_views(viewer_page):
     assert _canvas(page, "after").std() > 20
     page.screenshot(path=str(ARTIFACTS / "face3d_800.png"))
     page.set_viewport_size({"width": 1280, "height": 800})
+
+
+@pytest.mark.browser
+def test_a_remounted_viewer_asks_for_the_scene_again(viewer_page):
+    page, _, _, errors, _ = viewer_page
+    hide = page.get_by_text("Hide the 3D view")
+    hide.click()
+    wait_idle(page)
+    assert page.locator(VIEWER).count() == 0
+    hide.click()  # Python already sent this scene: the new element gets its id, asks for it
+    page.wait_for_selector(f"{VIEWER}[data-ready='1']", timeout=60_000)
+    wait_idle(page)
+    d = _data(page)
+    assert d["sceneBuilds"] == "1" and d["scenePayloads"] == "1"
+    assert "3 mm" in page.locator(f"{VIEWER} .title").nth(1).inner_text()
+    assert _canvas(page, "after").std() > 20 and not errors
 
 
 @pytest.mark.browser

@@ -6,7 +6,9 @@ declared as the component's asset_dir in this folder's `pyproject.toml`: no ifra
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ def _manifest() -> tuple[str, str, str, str]:
 
 PROJECT, VERSION, COMPONENT, ASSET_DIR = _manifest()
 NAME = f"{PROJECT}.{COMPONENT}"
+
+SENT_KEY = "_face3d_scene_sent"  # session state: which scene id each viewer key was sent
 
 _renderers: dict[int, Any] = {}
 
@@ -60,6 +64,38 @@ def _renderer() -> Any:
     return mount
 
 
+def _fingerprint(*arrays: Any) -> str:
+    """A cheap content hash of the scene's inputs (photos: every 7th pixel), to reuse a built
+    scene across reruns instead of re-encoding the texture each time."""
+    h = hashlib.sha1()
+    for a in arrays:
+        arr = np.ascontiguousarray(np.asarray(a))
+        if arr.ndim == 3:
+            arr = np.ascontiguousarray(arr[::7, ::7])
+        h.update(str((arr.shape, arr.dtype.str)).encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+_scenes: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+
+def _scene(
+    mesh: MeshLike,
+    texture_rgb: np.ndarray,
+    points_mm: np.ndarray | None,
+    paths: list[np.ndarray],
+) -> dict[str, Any]:
+    """`scene_payload`, memoised on the inputs' content (a few scenes, most recent kept)."""
+    pts = np.zeros((0, 3)) if points_mm is None else points_mm
+    fp = _fingerprint(mesh.vertices_mm, mesh.faces, mesh.uv, texture_rgb, pts, *paths)
+    scene = _scenes.pop(fp, None) or scene_payload(mesh, texture_rgb, points_mm, paths)
+    _scenes[fp] = scene
+    while len(_scenes) > 8:
+        _scenes.popitem(last=False)
+    return scene
+
+
 def viewer(
     mesh: MeshLike,
     displacement_mm: np.ndarray | None,
@@ -67,22 +103,24 @@ def viewer(
     points_mm: np.ndarray | None = None,
     muscle_lines: Sequence[tuple[np.ndarray, float]] = (),
     *,
+    key: str,
     max_mm: float | None = None,
     heat: bool = True,
     show_points: bool = True,
     labels: tuple[str, str] = ("Before", "After"),
-    key: str | None = None,
 ) -> None:
     """Before and after of one face as interactive WebGL views with one shared camera.
 
     `mesh` is the before face (e.g. `Analysis.mesh`), `texture_rgb` the photo its uv point
-    into, `displacement_mm` (n, 3) moves it to the after face (heat map scaled 0..`max_mm`,
+    into, `displacement_mm` (n, 3) moves it to the after face (heat map scaled 0..`max_mm`:
     keep `max_mm` fixed across days so colours compare). `points_mm` (k, 3) are injection
-    points on the before face and `muscle_lines` (path (j, 3) on the before face, inhibition
-    0..1) the muscles' lines of pull. Give a `key`: with it, a new displacement, scale or
-    inhibition only moves the after view, without rebuilding the scene or resetting the camera.
+    points on the before face, `muscle_lines` (path (j, 3) on the before face, inhibition
+    0..1) the muscles' lines of pull. The scene goes to the browser once per `key`; later runs
+    send only the after state, which moves the after view without resetting the camera.
     """
-    scene = scene_payload(mesh, texture_rgb, points_mm, [p for p, _ in muscle_lines])
+    import streamlit as st
+
+    scene = _scene(mesh, texture_rgb, points_mm, [np.asarray(p) for p, _ in muscle_lines])
     state = state_payload(
         len(np.asarray(mesh.vertices_mm)),
         displacement_mm,
@@ -92,4 +130,12 @@ def viewer(
         points=show_points,
         labels=labels,
     )
-    _renderer()(key=key, data={"scene": scene, "state": state}, height="content")
+    sent: dict[str, str] = st.session_state.setdefault(SENT_KEY, {})
+    full = sent.get(key) != scene["id"]
+    sent[key] = scene["id"]
+    _renderer()(
+        key=key,
+        data={"scene": scene if full else {"id": scene["id"]}, "state": state},
+        height="content",
+        on_need_scene_change=lambda: sent.pop(key, None),
+    )

@@ -245,15 +245,30 @@ class Face3D {
     this.requestRender();
   }
 
-  update(data) {
+  // A full scene arrives once; later data carry only its id (see component.py). When the id is
+  // not the scene held here (a remount, a lost message), ask Python for the whole scene again.
+  update(data, setTriggerValue) {
     const t0 = performance.now();
     try {
       if (!this.renderers) this.setupGl();
       const scene = data.scene;
-      if (scene && scene.id !== this.sceneId) this.buildScene(scene);
+      const d = this.root.dataset;
+      d.lastPayloadBytes = String(JSON.stringify(data).length);
+      if (scene && scene.positions && scene.id !== this.sceneId) {
+        this.buildScene(scene);
+        this.scenePayloads = (this.scenePayloads || 0) + 1;
+        d.scenePayloads = String(this.scenePayloads);
+      } else if (scene && scene.id !== this.sceneId) {
+        if (this.requestedScene !== scene.id && setTriggerValue) {
+          this.requestedScene = scene.id;
+          setTriggerValue("need_scene", scene.id);
+        }
+        return;
+      }
       if (data.state && data.state.version !== this.stateVersion) {
+        const t1 = performance.now();
         this.applyState(data.state);
-        this.stateUpdates += 1;
+        d.applyMs = String(Math.round((performance.now() - t1) * 10) / 10);
         this.pendingUpdateStart = t0;
       }
       this.requestRender();
@@ -272,6 +287,8 @@ class Face3D {
   buildScene(s) {
     this.disposeScene();
     this.sceneId = s.id;
+    this.stateVersion = null; // the new meshes need the current state again
+    this.requestedScene = undefined;
     this.sceneBuilds += 1;
     this.textureReady = false;
     const positions = decode(s.positions, Float32Array);
@@ -455,7 +472,8 @@ class Face3D {
     this.legends(st);
     this.stateVersion = st.version;
     this.root.dataset.stateVersion = st.version;
-    this.root.dataset.stateUpdates = String(this.stateUpdates + 1);
+    this.stateUpdates += 1;
+    this.root.dataset.stateUpdates = String(this.stateUpdates);
   }
 
   legends(st) {
@@ -523,11 +541,13 @@ class Face3D {
 
   render() {
     if (!this.scenes) return;
+    const t0 = performance.now();
     this.renderers.forEach((r, i) => {
       r.render(this.scenes[i], this.camera);
       this.frames[i] += 1;
     });
     const d = this.root.dataset;
+    d.renderMs = String(Math.round((performance.now() - t0) * 10) / 10);
     const p = this.camera.position;
     d.camera = JSON.stringify([p.x, p.y, p.z].map((x) => Math.round(x * 100) / 100));
     d.framesBefore = String(this.frames[0]);
@@ -566,7 +586,7 @@ class Face3D {
   }
 }
 
-export default function face3d({ data, parentElement }) {
+export default function face3d({ data, parentElement, setTriggerValue }) {
   let inst = instances.get(parentElement);
   if (!inst) {
     inst = new Face3D(parentElement);
@@ -576,7 +596,7 @@ export default function face3d({ data, parentElement }) {
     clearTimeout(inst.disposeTimer);
     inst.disposeTimer = undefined;
   }
-  inst.update(data || {});
+  inst.update(data || {}, setTriggerValue);
   // Streamlit may run the cleanup between two renders of the same element: dispose only when
   // no new render follows (a real unmount), so an update never rebuilds the scene.
   return () => {
