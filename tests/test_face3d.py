@@ -291,6 +291,20 @@ def test_turning_one_view_turns_both(viewer_page):
 
 
 @pytest.mark.browser
+def test_zooming_one_view_zooms_both(viewer_page):
+    page, *_ = viewer_page
+    far = np.linalg.norm(json.loads(_data(page)["camera"]))
+    before0, after0 = _canvas(page, "before"), _canvas(page, "after")
+    box = page.locator("canvas[data-view=after]").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)
+    page.wait_for_timeout(400)
+    assert np.linalg.norm(json.loads(_data(page)["camera"])) < 0.95 * far
+    assert _changed(before0, _canvas(page, "before")) > 2
+    assert _changed(after0, _canvas(page, "after")) > 2
+
+
+@pytest.mark.browser
 def test_a_new_displacement_moves_the_after_view_without_a_reload(viewer_page):
     page, _, _, errors, timings = viewer_page
     d0 = _data(page)
