@@ -33,6 +33,7 @@ def synthetic_displacement(vertices: np.ndarray, mm: float) -> np.ndarray:
 st.set_page_config(page_title="face3d", layout="wide")
 a = _analysis()
 mm = st.slider("Displacement (mm)", 0.0, 4.0, 2.0, 0.5, key="mm")
+muscles = st.toggle("Muscles", value=True, key="muscles")
 v = a.mesh.vertices_mm
 paths = atlas.muscle_paths(v)
 inhibition = {mid: (0.8 if mid.endswith("_left") else 0.1) for mid, _ in paths}
@@ -46,6 +47,7 @@ if not st.checkbox("Hide the 3D view", key="hide"):  # to test a remount
         points,
         lines,
         max_mm=4.0,
+        show_muscles=muscles,
         labels=("Before", f"After · {mm:g} mm"),
         key="face3d",
     )

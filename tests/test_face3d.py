@@ -103,35 +103,42 @@ def test_colour_scale_reads_in_mm_and_matches_the_renders():
     assert colour_scale(0.0)["max"] == 1.0 and colour_scale(float("nan"))["max"] == 1.0
 
 
-def test_scene_is_sent_with_geometry_and_an_id_that_ignores_the_displacement():
+def test_scene_is_sent_with_geometry_and_an_id_that_only_the_face_changes():
     mesh, photo = _grid_mesh(), _photo()
-    pts = mesh.vertices_mm[[3, 20]] + 0.3
-    s = scene_payload(mesh, photo, pts, [mesh.vertices_mm[:4]])
+    s = scene_payload(mesh, photo, [mesh.vertices_mm[:4]])
     assert np.allclose(_decode(s["positions"], "f4").reshape(-1, 3), mesh.vertices_mm, atol=1e-4)
     assert (_decode(s["index"], "u2").reshape(-1, 3) == mesh.faces).all() and not s["index32"]
-    assert s["pointVertex"] == [3, 20] and len(s["lines"]) == 1
+    assert len(s["lines"]) == 1
     assert s["lineColourBefore"] == "#{:02x}{:02x}{:02x}".format(*inhibition_colour(0.0))
-    assert scene_payload(mesh, photo, pts, [mesh.vertices_mm[:4]])["id"] == s["id"]
-    assert scene_payload(mesh, photo, pts[:1], [mesh.vertices_mm[:4]])["id"] != s["id"]
+    assert scene_payload(mesh, photo, [mesh.vertices_mm[:4]])["id"] == s["id"]
+    moved = _Mesh(mesh.vertices_mm + 1.0, mesh.faces, mesh.uv)
+    assert scene_payload(moved, photo, [mesh.vertices_mm[:4]])["id"] != s["id"]
     json.dumps(s)
     with pytest.raises(ValueError, match="uv"):
         scene_payload(_Mesh(mesh.vertices_mm, mesh.faces, mesh.uv[:-1]), photo)
 
 
-def test_state_carries_the_after_view_and_changes_version_with_the_displacement():
-    n = 36
+def test_state_carries_the_after_view_the_plan_and_changes_version_with_them():
+    v = _grid_mesh().vertices_mm
+    n = len(v)
     disp = np.zeros((n, 3))
     disp[5] = [0, 3, 4]
-    s = state_payload(n, disp, inhibition=[0.0, 1.0], labels=("Before", "Day 14"))
+    pts = v[[3, 20]] + 0.3
+    s = state_payload(v, disp, points_mm=pts, inhibition=[0.0, 1.0], labels=("Before", "Day 14"))
     assert np.allclose(_decode(s["displacement"], "f4").reshape(n, 3), disp)
     assert s["colours"]["max"] == 5.0  # the largest movement, when no scale is given
+    assert s["pointVertex"] == [3, 20] and len(_decode(s["points"], "f4")) == 6
     assert s["lineColours"] == ["#78c8ff", "#eb2828"] and s["labels"] == ["Before", "Day 14"]
-    assert state_payload(n, disp * 0.5, max_mm=5.0)["colours"]["max"] == 5.0
-    assert state_payload(n, disp)["version"] != state_payload(n, disp * 0.5)["version"]
-    assert state_payload(n, disp)["version"] == state_payload(n, disp.copy())["version"]
-    assert state_payload(n, None)["displacement"] is None
+    assert s["muscles"] is not None
+    assert state_payload(v, disp, inhibition=[0.0], show_muscles=False)["muscles"] is None
+    assert state_payload(v, disp, points_mm=pts, show_points=False)["pointVertex"] == []
+    assert state_payload(v, disp * 0.5, max_mm=5.0)["colours"]["max"] == 5.0
+    assert state_payload(v, disp)["version"] != state_payload(v, disp * 0.5)["version"]
+    assert state_payload(v, disp)["version"] == state_payload(v, disp.copy())["version"]
+    assert state_payload(v, disp)["version"] != state_payload(v, disp, points_mm=pts)["version"]
+    assert state_payload(v, None)["displacement"] is None
     with pytest.raises(ValueError, match=r"\(36, 3\)"):
-        state_payload(n, disp[:-1])
+        state_payload(v, disp[:-1])
 
 
 def test_home_camera_frames_the_face_from_the_front():
@@ -333,6 +340,21 @@ def test_a_new_displacement_moves_the_after_view_without_a_reload(viewer_page):
     assert "3 mm" in page.locator(f"{VIEWER} .title").nth(1).inner_text()
     assert not errors
     (ARTIFACTS / "face3d_timings.json").write_text(json.dumps(timings, indent=2))
+
+
+@pytest.mark.browser
+def test_hiding_the_muscles_keeps_the_scene_and_the_camera(viewer_page):
+    page, *_ = viewer_page
+    _drag(page, "before", 40, 10)
+    d0, before0 = _data(page), _canvas(page, "before")
+    page.get_by_text("Muscles", exact=True).click()
+    d1 = _wait_for(page, lambda d: d.get("stateVersion") != d0["stateVersion"])
+    wait_idle(page)
+    assert d1["sceneBuilds"] == "1" and d1["camera"] == d0["camera"]
+    assert _changed(before0, _canvas(page, "before")) > 0.5  # the lines are gone
+    page.get_by_text("Muscles", exact=True).click()
+    _wait_for(page, lambda d: d.get("stateVersion") == d0["stateVersion"])
+    wait_idle(page)
 
 
 @pytest.mark.browser

@@ -80,16 +80,10 @@ def _fingerprint(*arrays: Any) -> str:
 _scenes: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
 
-def _scene(
-    mesh: MeshLike,
-    texture_rgb: np.ndarray,
-    points_mm: np.ndarray | None,
-    paths: list[np.ndarray],
-) -> dict[str, Any]:
+def _scene(mesh: MeshLike, texture_rgb: np.ndarray, paths: list[np.ndarray]) -> dict[str, Any]:
     """`scene_payload`, memoised on the inputs' content (a few scenes, most recent kept)."""
-    pts = np.zeros((0, 3)) if points_mm is None else points_mm
-    fp = _fingerprint(mesh.vertices_mm, mesh.faces, mesh.uv, texture_rgb, pts, *paths)
-    scene = _scenes.pop(fp, None) or scene_payload(mesh, texture_rgb, points_mm, paths)
+    fp = _fingerprint(mesh.vertices_mm, mesh.faces, mesh.uv, texture_rgb, *paths)
+    scene = _scenes.pop(fp, None) or scene_payload(mesh, texture_rgb, paths)
     _scenes[fp] = scene
     while len(_scenes) > 8:
         _scenes.popitem(last=False)
@@ -107,6 +101,7 @@ def viewer(
     max_mm: float | None = None,
     heat: bool = True,
     show_points: bool = True,
+    show_muscles: bool = True,
     labels: tuple[str, str] = ("Before", "After"),
 ) -> None:
     """Before and after of one face as interactive WebGL views with one shared camera.
@@ -115,19 +110,22 @@ def viewer(
     into, `displacement_mm` (n, 3) moves it to the after face (heat map scaled 0..`max_mm`:
     keep `max_mm` fixed across days so colours compare). `points_mm` (k, 3) are injection
     points on the before face, `muscle_lines` (path (j, 3) on the before face, inhibition
-    0..1) the muscles' lines of pull. The scene goes to the browser once per `key`; later runs
-    send only the after state, which moves the after view without resetting the camera.
+    0..1) the muscles' lines of pull. The face goes to the browser once per `key`; later runs
+    send only the state (displacement, points, colours, toggles), which moves the after view
+    without rebuilding the scene or resetting the camera.
     """
     import streamlit as st
 
-    scene = _scene(mesh, texture_rgb, points_mm, [np.asarray(p) for p, _ in muscle_lines])
+    scene = _scene(mesh, texture_rgb, [np.asarray(p) for p, _ in muscle_lines])
     state = state_payload(
-        len(np.asarray(mesh.vertices_mm)),
+        mesh.vertices_mm,
         displacement_mm,
+        points_mm=points_mm,
         max_mm=max_mm,
         inhibition=[float(x) for _, x in muscle_lines],
         heat=heat,
-        points=show_points,
+        show_points=show_points,
+        show_muscles=show_muscles,
         labels=labels,
     )
     sent: dict[str, str] = st.session_state.setdefault(SENT_KEY, {})

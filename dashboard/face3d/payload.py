@@ -142,13 +142,12 @@ def _nearest_vertex(points: np.ndarray, vertices: np.ndarray) -> list[int]:
 def scene_payload(
     mesh: MeshLike,
     texture_rgb: np.ndarray,
-    points_mm: np.ndarray | None = None,
     muscle_paths: Sequence[np.ndarray] = (),
 ) -> dict[str, Any]:
-    """The part sent to build the scene: geometry, texture, markers and muscle paths (before).
+    """The part sent to build the scene: geometry, texture and muscle paths of the before face.
 
-    Its `id` hashes all of it, so the browser rebuilds only when the face or the plan's points
-    change, never for a new displacement."""
+    Its `id` hashes all of it: the browser rebuilds only for another face, never for a new
+    displacement or plan."""
     v = np.asarray(mesh.vertices_mm, dtype=np.float64)
     f = np.asarray(mesh.faces, dtype=np.int64)
     if v.ndim != 2 or v.shape[1] != 3 or f.ndim != 2 or f.shape[1] != 3:
@@ -156,7 +155,6 @@ def scene_payload(
     if len(np.asarray(mesh.uv)) != len(v):
         raise ValueError("uv must have one row per vertex")
     url, uv = texture(texture_rgb, mesh.uv)
-    pts = np.zeros((0, 3)) if points_mm is None else np.atleast_2d(np.asarray(points_mm, float))
     index32 = int(f.max(initial=0)) > 65535
     out: dict[str, Any] = {
         "positions": b64(v, "f4"),
@@ -164,9 +162,6 @@ def scene_payload(
         "index32": index32,
         "uv": b64(uv, "f4"),
         "texture": url,
-        "points": b64(pts, "f4"),
-        "pointVertex": _nearest_vertex(pts, v) if len(pts) else [],
-        "pointColour": POINT_COLOUR,
         "lines": [b64(np.asarray(p, dtype=np.float64).reshape(-1, 3), "f4") for p in muscle_paths],
         "lineColourBefore": _hex(inhibition_colour(0.0)),
         "colours": colour_scale(1.0),
@@ -177,38 +172,46 @@ def scene_payload(
 
 
 def state_payload(
-    n_vertices: int,
+    vertices_mm: np.ndarray,
     displacement_mm: np.ndarray | None,
     *,
+    points_mm: np.ndarray | None = None,
     max_mm: float | None = None,
     inhibition: Sequence[float] = (),
     heat: bool = True,
-    points: bool = True,
+    show_points: bool = True,
+    show_muscles: bool = True,
     labels: tuple[str, str] = ("Before", "After"),
 ) -> dict[str, Any]:
-    """The part that changes with dose or day: per-vertex displacement (n, 3) in mm of the after
-    view, the heat map's scale (0 to `max_mm`, default the largest movement, at least 1 mm) and
-    each muscle's inhibition (0 working to 1 blocked) as its colour."""
+    """The part that changes with the plan, dose or day: per-vertex displacement (n, 3) in mm of
+    the after view, the heat map's scale (0 to `max_mm`, default the largest movement, at least
+    1 mm), the injection points (k, 3) on the before face, each muscle's inhibition (0 working
+    to 1 blocked) as its colour."""
+    v = np.asarray(vertices_mm, dtype=np.float64)
     disp = None
     top = 0.0
     if displacement_mm is not None:
         disp = np.asarray(displacement_mm, dtype=np.float64)
-        if disp.shape != (n_vertices, 3):
-            raise ValueError(f"displacement_mm must be ({n_vertices}, 3), got {disp.shape}")
+        if disp.shape != v.shape:
+            raise ValueError(f"displacement_mm must be {v.shape}, got {disp.shape}")
         top = float(np.linalg.norm(disp, axis=1).max(initial=0.0))
     hi = float(max_mm) if max_mm is not None else max(1.0, top)
+    pts = np.zeros((0, 3)) if points_mm is None else np.asarray(points_mm, dtype=np.float64)
+    pts = pts.reshape(-1, 3) if show_points else np.zeros((0, 3))
     out: dict[str, Any] = {
         "displacement": None if disp is None else b64(disp, "f4"),
         "colours": colour_scale(hi),
         "heat": bool(heat),
-        "points": bool(points),
+        "points": b64(pts, "f4"),
+        "pointVertex": _nearest_vertex(pts, v) if len(pts) else [],
+        "pointColour": POINT_COLOUR,
         "lineColours": [_hex(inhibition_colour(x)) for x in inhibition],
         "muscles": {
             "from": _hex(inhibition_colour(0.0)),
             "to": _hex(inhibition_colour(1.0)),
             "label": "muscles (after: predicted inhibition)",
         }
-        if len(inhibition)
+        if show_muscles and len(inhibition)
         else None,
         "labels": list(labels),
     }

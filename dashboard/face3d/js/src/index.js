@@ -11,6 +11,7 @@ import {
   DataTexture,
   DoubleSide,
   LinearFilter,
+  LinearMipmapLinearFilter,
   Mesh,
   MeshBasicMaterial,
   NoColorSpace,
@@ -299,8 +300,8 @@ class Face3D {
 
     const texture = new Texture();
     texture.colorSpace = NoColorSpace;
-    texture.minFilter = LinearFilter;
-    texture.generateMipmaps = false;
+    texture.minFilter = LinearMipmapLinearFilter;
+    texture.generateMipmaps = true;
     const img = new Image();
     img.onload = () => {
       texture.image = img;
@@ -340,19 +341,7 @@ class Face3D {
     });
 
     this.points = [];
-    const pts = s.points ? decode(s.points, Float32Array) : new Float32Array(0);
-    const sphere = new SphereGeometry(1.5, 16, 12);
-    this.pointGeometry = sphere;
-    for (let k = 0; k < pts.length / 3; k++) {
-      const p = new Vector3(pts[3 * k], pts[3 * k + 1], pts[3 * k + 2] + LIFT_MM);
-      const pair = this.scenes.map((sc) => {
-        const mk = new Mesh(sphere, new MeshBasicMaterial({ color: rawColour(s.pointColour) }));
-        mk.position.copy(p);
-        sc.add(mk);
-        return mk;
-      });
-      this.points.push({ base: p, vertex: s.pointVertex[k], meshes: pair });
-    }
+    this.pointGeometry = new SphereGeometry(1.5, 16, 12);
 
     this.lines = (s.lines || []).map((line) => this.surfacePath(decode(line, Float32Array)));
     this.lineMeshes = this.lines.map((path) =>
@@ -366,8 +355,10 @@ class Face3D {
       }),
     );
 
+    // A new scene of the same face (say, muscles recomputed) keeps the camera where it was.
+    const sameFace = this.home && JSON.stringify(this.home) === JSON.stringify(s.camera);
     this.home = s.camera;
-    this.resetCamera();
+    if (!sameFace) this.resetCamera();
     this.root.dataset.sceneId = s.id;
     this.root.dataset.sceneBuilds = String(this.sceneBuilds);
   }
@@ -447,24 +438,14 @@ class Face3D {
     u.heatOn.value = st.heat && disp ? 1 : 0;
     u.heatMax.value = st.colours.max;
 
-    for (const p of this.points) {
-      const mk = p.meshes[1];
-      mk.position.copy(p.base);
-      if (disp) {
-        const v = p.vertex;
-        mk.position.x += disp[3 * v];
-        mk.position.y += disp[3 * v + 1];
-        mk.position.z += disp[3 * v + 2];
-      }
-      mk.visible = st.points !== false;
-      p.meshes[0].visible = st.points !== false;
-    }
+    this.placePoints(st, disp);
     this.lineMeshes.forEach((pair, k) => {
       const mk = pair[1];
       mk.geometry.dispose();
       mk.geometry = this.tube(this.lines[k].points, disp, this.lines[k].vertex);
       const colour = (st.lineColours || [])[k];
       if (colour) mk.material.color.copy(rawColour(colour));
+      for (const m of pair) m.visible = st.muscles !== null;
     });
 
     this.views[0].title.textContent = st.labels[0];
@@ -474,6 +455,32 @@ class Face3D {
     this.root.dataset.stateVersion = st.version;
     this.stateUpdates += 1;
     this.root.dataset.stateUpdates = String(this.stateUpdates);
+  }
+
+  // Injection points belong to the plan, not the face: they come with each state, sit on the
+  // before face and ride on the after face with their nearest vertex's displacement.
+  placePoints(st, disp) {
+    for (const p of this.points) for (const m of p.meshes) {
+      m.parent.remove(m);
+      m.material.dispose();
+    }
+    this.points = [];
+    const pts = st.points ? decode(st.points, Float32Array) : new Float32Array(0);
+    for (let k = 0; k < pts.length / 3; k++) {
+      const base = new Vector3(pts[3 * k], pts[3 * k + 1], pts[3 * k + 2] + LIFT_MM);
+      const v = st.pointVertex[k];
+      const meshes = this.scenes.map((sc, i) => {
+        const mk = new Mesh(
+          this.pointGeometry,
+          new MeshBasicMaterial({ color: rawColour(st.pointColour) }),
+        );
+        mk.position.copy(base);
+        if (i === 1 && disp) mk.position.add(new Vector3(disp[3 * v], disp[3 * v + 1], disp[3 * v + 2]));
+        sc.add(mk);
+        return mk;
+      });
+      this.points.push({ base, vertex: v, meshes });
+    }
   }
 
   legends(st) {
@@ -581,7 +588,10 @@ class Face3D {
     if (this.resize) this.resize.disconnect();
     if (this.onWindowResize) window.removeEventListener("resize", this.onWindowResize);
     for (const c of this.controls || []) c.dispose();
-    for (const r of this.renderers || []) r.dispose();
+    for (const r of this.renderers || []) {
+      r.dispose();
+      r.forceContextLoss(); // browsers allow few WebGL contexts: give these back now
+    }
     this.root.remove();
   }
 }
