@@ -566,6 +566,7 @@ class Face3D {
     }
     if (this.pendingUpdateStart !== undefined) {
       d.updateMs = String(Math.round((performance.now() - this.pendingUpdateStart) * 10) / 10);
+      d.renderedVersion = this.stateVersion; // the state whose frame updateMs timed
       this.pendingUpdateStart = undefined;
     }
   }
