@@ -35,9 +35,10 @@ a = _analysis()
 mm = st.slider("Displacement (mm)", 0.0, 4.0, 2.0, 0.5, key="mm")
 muscles = st.toggle("Muscles", value=True, key="muscles")
 v = a.mesh.vertices_mm
-paths = atlas.muscle_paths(v)
-inhibition = {mid: (0.8 if mid.endswith("_left") else 0.1) for mid, _ in paths}
-lines = [(p, inhibition[mid] * mm / 4.0) for mid, p in paths]
+blocked = {
+    mid: 0.2 * mm if mid.endswith("_left") else 0.025 * mm for mid, _ in atlas.muscle_paths(v)
+}
+lines = face3d.muscle_lines(v, blocked)
 points = v[[105, 334, 52, 282]]
 if not st.checkbox("Hide the 3D view", key="hide"):  # to test a remount
     face3d.viewer(

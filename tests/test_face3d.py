@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from dashboard.face3d import colour_scale, scene_payload, state_payload
+from dashboard.face3d import colour_scale, muscle_lines, scene_payload, state_payload
 from dashboard.face3d.payload import b64, home_camera, nice_ticks, texture
 from simulation.render import inhibition_colour
 from tests.browser_util import ARTIFACTS, CHROMIUM, ROOT, free_port, wait_idle
@@ -139,6 +139,19 @@ def test_state_carries_the_after_view_the_plan_and_changes_version_with_them():
     assert state_payload(v, None)["displacement"] is None
     with pytest.raises(ValueError, match=r"\(36, 3\)"):
         state_payload(v, disp[:-1])
+
+
+def test_muscle_lines_pair_each_atlas_path_with_its_inhibition():
+    from simulation import atlas
+    from simulation.canonical import canonical_mesh
+
+    v = canonical_mesh().vertices_mm
+    paths = atlas.muscle_paths(v)
+    mid = paths[0][0]
+    lines = muscle_lines(v, {mid: 0.7})
+    assert len(lines) == len(paths) and lines[0][1] == 0.7
+    assert all(x == 0.0 for _, x in lines[1:]) and np.allclose(lines[0][0], paths[0][1])
+    assert [x for _, x in muscle_lines(v)] == [0.0] * len(paths)
 
 
 def test_home_camera_frames_the_face_from_the_front():
@@ -366,8 +379,14 @@ def test_reset_returns_both_views_to_the_front(viewer_page):
     page, *_ = viewer_page
     page.locator(f"{VIEWER} button", has_text="Reset view").click()
     page.wait_for_timeout(300)
-    x, _, z = json.loads(_data(page)["camera"])
+    home = _data(page)["camera"]
+    x, _, z = json.loads(home)
     assert abs(x) < 0.5 and z > 100
+    _drag(page, "after", 80, -30)
+    assert _data(page)["camera"] != home
+    page.locator("canvas[data-view=before]").dblclick()  # double-click resets too
+    page.wait_for_timeout(300)
+    assert _data(page)["camera"] == home
     page.screenshot(path=str(ARTIFACTS / "face3d_1280_after_update.png"))
 
 

@@ -4,6 +4,6 @@
 """
 
 from .component import viewer
-from .payload import MeshLike, colour_scale, scene_payload, state_payload
+from .payload import MeshLike, colour_scale, muscle_lines, scene_payload, state_payload
 
-__all__ = ["MeshLike", "colour_scale", "scene_payload", "state_payload", "viewer"]
+__all__ = ["MeshLike", "colour_scale", "muscle_lines", "scene_payload", "state_payload", "viewer"]

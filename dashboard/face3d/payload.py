@@ -12,11 +12,12 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
+from simulation import atlas
 from simulation.render import HEAT_OPACITY, inhibition_colour
 
 # matplotlib's "inferno" (the off-screen renders' heat map) at 11 even steps.
@@ -44,6 +45,17 @@ class MeshLike(Protocol):
     vertices_mm: np.ndarray  # (n, 3) mm, +x patient's left, +y up, +z towards the viewer
     faces: np.ndarray  # (m, 3) vertex indices
     uv: np.ndarray  # (n, 2) texture coordinates into the photo, v up
+
+
+def muscle_lines(
+    vertices_mm: np.ndarray, inhibition: Mapping[str, float] | None = None
+) -> list[tuple[np.ndarray, float]]:
+    """Every muscle's line of pull on the before face with its inhibition (0 when not in
+    `inhibition`, e.g. a prediction's `inhibition[day_index]`): the viewer's `muscle_lines`."""
+    return [
+        (path, float((inhibition or {}).get(mid, 0.0)))
+        for mid, path in atlas.muscle_paths(vertices_mm)
+    ]
 
 
 def b64(array: np.ndarray, dtype: str) -> str:

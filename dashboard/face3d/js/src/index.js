@@ -201,6 +201,12 @@ class Face3D {
       const title = el("div", "title", v, i === 0 ? "Before" : "After");
       const canvas = el("canvas", null, v);
       canvas.dataset.view = i === 0 ? "before" : "after";
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute(
+        "aria-label",
+        `3D face ${i === 0 ? "before" : "after"} treatment: drag to turn, scroll to zoom, double-click to reset`,
+      );
+      canvas.addEventListener("dblclick", () => this.resetCamera());
       return { box: v, title, canvas };
     });
     this.legendBefore = el("div", "legend", legends);
@@ -208,7 +214,7 @@ class Face3D {
     this.resetButton = el("button", null, toolbar, "Reset view");
     this.resetButton.type = "button";
     this.resetButton.addEventListener("click", () => this.resetCamera());
-    el("span", "hint", toolbar, "Drag to turn the face, scroll or pinch to zoom: both views move together.");
+    el("span", "hint", toolbar, "Drag to turn the face, scroll or pinch to zoom, double-click to reset: both views move together.");
   }
 
   setupGl() {
