@@ -102,8 +102,7 @@ const STYLE = `
 .face3d canvas { display: block; width: 100%; border-radius: 8px; touch-action: none;
   cursor: grab; background: #0e1117; }
 .face3d canvas:active { cursor: grabbing; }
-.face3d .legends { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; margin-top: 8px; }
-.face3d .legend { font-size: 0.85rem; min-height: 3.2em; padding: 0 10px; }
+.face3d .legend { font-size: 0.85rem; min-height: 3.2em; padding: 0 10px; margin-top: 8px; }
 .face3d .bar { height: 14px; border-radius: 3px; border: 1px solid rgba(128, 128, 128, 0.5); }
 .face3d .ticks { position: relative; height: 1.3em; margin-top: 2px; font-variant-numeric: tabular-nums; }
 .face3d .ticks span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
@@ -119,7 +118,7 @@ const STYLE = `
 .face3d button:hover { border-color: #ff4b4b; color: #ff4b4b; }
 .face3d .error { color: #e03131; font-size: 0.9rem; }
 @media (max-width: 520px) {
-  .face3d .views, .face3d .legends { grid-template-columns: 1fr; }
+  .face3d .views { grid-template-columns: 1fr; }
 }`;
 
 const instances = new WeakMap();
@@ -194,7 +193,6 @@ class Face3D {
 
   dom() {
     const views = el("div", "views", this.root);
-    const legends = el("div", "legends", this.root);
     const toolbar = el("div", "toolbar", this.root);
     this.views = [0, 1].map((i) => {
       const v = el("div", "view", views);
@@ -209,8 +207,9 @@ class Face3D {
       canvas.addEventListener("dblclick", () => this.resetCamera());
       return { box: v, title, canvas };
     });
-    this.legendBefore = el("div", "legend", legends);
-    this.legendAfter = el("div", "legend", legends);
+    // Each legend sits under its own view, so it stays with it when narrow screens stack them.
+    this.legendBefore = el("div", "legend", this.views[0].box);
+    this.legendAfter = el("div", "legend", this.views[1].box);
     this.resetButton = el("button", null, toolbar, "Reset view");
     this.resetButton.type = "button";
     this.resetButton.addEventListener("click", () => this.resetCamera());
