@@ -163,6 +163,29 @@ def test_home_camera_frames_the_face_from_the_front():
     assert height / 2 < cam["distance"] * np.tan(np.radians(15)) < height  # fits, with a margin
 
 
+def _viewer_data(at) -> dict:
+    (el,) = [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
+    assert el.proto.component_name == "symmetry-studio.face3d"
+    assert el.proto.js_source_path == "face3d.js" and not el.proto.js_content  # served, not inlined
+    return json.loads(el.proto.json)
+
+
+def test_the_app_sends_the_scene_once_then_only_the_state():
+    """Streamlit's script runner without a browser (AppTest): the first run carries the whole
+    scene, a slider change only its id and the new state."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "tests" / "face3d_app.py"), default_timeout=120).run()
+    assert not at.exception
+    first = _viewer_data(at)
+    assert first["scene"]["positions"] and first["scene"]["texture"].startswith("data:image/")
+    at.slider(key="mm").set_value(3.0).run()
+    second = _viewer_data(at)
+    assert second["scene"] == {"id": first["scene"]["id"]}
+    assert second["state"]["version"] != first["state"]["version"]
+    assert len(json.dumps(second)) < len(json.dumps(first)) / 3
+
+
 # --- the component in a browser -----------------------------------------------------------------
 
 # Software WebGL: SwiftShader through ANGLE (no GPU on the test machines; no --disable-gpu).

@@ -7,6 +7,7 @@ declared as the component's asset_dir in this folder's `pyproject.toml`: no ifra
 from __future__ import annotations
 
 import hashlib
+import threading
 import tomllib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -78,15 +79,20 @@ def _fingerprint(*arrays: Any) -> str:
 
 
 _scenes: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_scenes_lock = threading.Lock()  # Streamlit runs each session's script on its own thread
 
 
 def _scene(mesh: MeshLike, texture_rgb: np.ndarray, paths: list[np.ndarray]) -> dict[str, Any]:
     """`scene_payload`, memoised on the inputs' content (a few scenes, most recent kept)."""
     fp = _fingerprint(mesh.vertices_mm, mesh.faces, mesh.uv, texture_rgb, *paths)
-    scene = _scenes.pop(fp, None) or scene_payload(mesh, texture_rgb, paths)
-    _scenes[fp] = scene
-    while len(_scenes) > 8:
-        _scenes.popitem(last=False)
+    with _scenes_lock:
+        scene = _scenes.pop(fp, None)
+    if scene is None:
+        scene = scene_payload(mesh, texture_rgb, paths)
+    with _scenes_lock:
+        _scenes[fp] = scene
+        while len(_scenes) > 8:
+            _scenes.popitem(last=False)
     return scene
 
 
