@@ -33,6 +33,8 @@ import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 
 const ASPECT = 480 / 560; // width / height of each view at most, as the app's 2D renders
 const BACKGROUND = 0x0e1117;
+const TURN_LIMIT = (80 * Math.PI) / 180;
+const TILT_LIMIT = (60 * Math.PI) / 180;
 const LIFT_MM = 0.8; // markers and muscles float this far off the skin so it never hides them
 
 const VERTEX_SHADER = /* glsl */ `
@@ -229,6 +231,12 @@ class Face3D {
       c.enableDamping = false;
       c.enablePan = false;
       c.rotateSpeed = 0.8;
+      // The texture is a frontal photo and the mesh an open mask: beyond ~80° to the side or
+      // 60° up or down there is only stretched skin or the mask's inside to see.
+      c.minAzimuthAngle = -TURN_LIMIT;
+      c.maxAzimuthAngle = TURN_LIMIT;
+      c.minPolarAngle = Math.PI / 2 - TILT_LIMIT;
+      c.maxPolarAngle = Math.PI / 2 + TILT_LIMIT;
       c.addEventListener("change", () => this.requestRender());
       return c;
     });
