@@ -88,6 +88,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 def _text(out: dict[str, Any], warnings: tuple) -> str:
     """A readable summary of the suggestion JSON."""
     from .metrics import LABELS
+    from .noteworthy import noteworthy
 
     lines = [f"{out['image']['name']}: what drives the asymmetry"]
     for k, m in enumerate(out["attribution"][:8], 1):
@@ -112,7 +113,7 @@ def _text(out: dict[str, Any], warnings: tuple) -> str:
             f"{sites}; total {total['product']:g} U ({total['ona']:g} U ona)"
         )
         for name, d in p["predicted"].items():
-            if abs(d["before"]) >= 0.5 or abs(d["median"] - d["before"]) >= 0.2:
+            if noteworthy(d["before"], d["median"]):
                 lines.append(
                     f"    {LABELS[name]:34} {d['before']:+6.2f} -> {d['median']:+6.2f} "
                     f"[{d['p10']:+.2f}, {d['p90']:+.2f}] (day {d['day']:g})"
