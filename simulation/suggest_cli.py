@@ -8,15 +8,14 @@ import datetime as dt
 import json
 from typing import Any
 
+from .cli_args import EXIT_OK, add_expression_argument
 from .errors import InputError
 
-EXIT_OK = 0
+__all__ = ["add_parser", "cmd_suggest"]
 
 
 def add_parser(subparsers: Any) -> None:
     """Add the `suggest` subcommand to the CLI's subparsers."""
-    from .cli import add_expression_argument
-
     p = subparsers.add_parser(
         "suggest",
         help="which muscles drive the asymmetry and the smallest plans that balance it",
