@@ -73,6 +73,7 @@ HASH_FUNCS: dict[Any, Any] = {
 
 
 def _cached(max_entries: int) -> Any:
+    """`st.cache_resource` bounded to `max_entries`, hashing arguments by content."""
     return st.cache_resource(max_entries=max_entries, show_spinner=False, hash_funcs=HASH_FUNCS)
 
 
@@ -120,6 +121,7 @@ def predict(
 
 @_cached(2)
 def _renderer(a: Analysis) -> FaceRenderer:
+    """The off-screen renderer of one face (textured with its photo); `render` locks it."""
     m = a.mesh
     return FaceRenderer(m.faces, m.uv, a.image.rgb, m.vertices_mm, PANEL)
 

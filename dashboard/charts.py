@@ -97,6 +97,7 @@ def effect_chart(tl: Prediction) -> go.Figure:
 
 
 def _dates(start: dt.date, days: Any) -> list[dt.date]:
+    """The calendar date of each day after the first session."""
     return [start + dt.timedelta(days=int(round(float(d)))) for d in days]
 
 

@@ -63,6 +63,7 @@ def highlight(df: pd.DataFrame, column: str = "Visible") -> Any:
     """The table with its visible-asymmetry rows tinted red."""
 
     def style(row: pd.Series) -> list[str]:
+        """One CSS string per cell of a row: tinted when the row is visible."""
         on = bool(row[column]) and str(row[column]).strip() not in ("", "no", "not visible")
         return ["background-color: rgba(255, 75, 75, 0.18)" if on else "" for _ in row]
 

@@ -13,6 +13,7 @@ __all__ = ["sidebar"]
 
 
 def _plan_buttons(names: list[str]) -> None:
+    """New, Copy and Delete for the plans."""
     plans = state.plans()
     b1, b2, b3 = st.columns(3)
     if b1.button("New", key="plan_new", help="A new empty plan"):

@@ -19,12 +19,18 @@ __all__ = [
     "active_entry",
     "active_name",
     "demo_photo",
+    "first_time",
     "init_state",
+    "new_photo_id",
     "new_plan",
+    "photo_error",
     "photos",
+    "plan_error",
     "plans",
     "set_active",
+    "set_photo_error",
     "set_photos",
+    "set_plan_error",
     "unique_name",
 ]
 
@@ -133,6 +139,43 @@ def active_entry() -> PlanEntry:
 def set_active(name: str) -> None:
     """Make a plan the active one."""
     st.session_state.active_plan = name
+
+
+def first_time(file_id: str) -> bool:
+    """Whether an uploaded file is new to this session (then it is marked as seen), so a rerun
+    never adds the same upload twice."""
+    seen: set[str] = st.session_state.seen_uploads
+    if file_id in seen:
+        return False
+    seen.add(file_id)
+    return True
+
+
+def new_photo_id() -> str:
+    """A photo id not used before in this session."""
+    ss = st.session_state
+    ss.next_photo += 1
+    return f"p{ss.next_photo - 1}"
+
+
+def photo_error() -> str | None:
+    """The one-line problem of the last photo that could not be added."""
+    return st.session_state.photo_error
+
+
+def set_photo_error(message: str | None) -> None:
+    """Remember (or clear) the last photo's problem for the uploader."""
+    st.session_state.photo_error = message
+
+
+def plan_error() -> str | None:
+    """The one-line problem of the last plan JSON that could not be loaded."""
+    return st.session_state.plan_error
+
+
+def set_plan_error(message: str | None) -> None:
+    """Remember (or clear) the last plan file's problem for the plan uploader."""
+    st.session_state.plan_error = message
 
 
 def unique_name(base: str) -> str:

@@ -22,6 +22,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _metric_table(metrics: dict[str, Any]) -> str:
+    """The measurements as aligned text columns."""
     from .metrics import LABELS
 
     rows = [f"{'measurement':34} {'left':>8} {'right':>8} {'L-R':>8}  visible"]

@@ -32,6 +32,7 @@ POINT_PREFIX = "point:"
 
 
 def _missing(value: Any) -> bool:
+    """Whether an editor cell is empty (None, or NaN from pandas)."""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
@@ -83,6 +84,7 @@ class RowsPlan:
 def _plan_json(
     product: str, dilution: float, rows: Sequence[dict[str, Any]], label: str, notes: str
 ) -> tuple[dict[str, Any], list[str]]:
+    """The plan/1 JSON of the complete rows, and a note per incomplete row."""
     injections, skipped = [], []
     for k, r in enumerate(rows):
         if not row_complete(r):

@@ -24,6 +24,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _days(text: str) -> list[float]:
+    """The `--days` list, checked (0 to 3650)."""
     try:
         days = [float(d) for d in text.split(",") if d.strip()]
     except ValueError:
@@ -34,6 +35,7 @@ def _days(text: str) -> list[float]:
 
 
 def _read_plan(path: str) -> Any:
+    """The plan in a plan/1 JSON file; a file that cannot be read is one line of bad input."""
     from .errors import InputError
     from .plan import parse_plan
 

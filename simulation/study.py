@@ -19,6 +19,7 @@ Result = Analysis | SymmetryStudioError
 
 
 def _rest_first(results: Sequence[tuple[str, Result]]) -> list[tuple[str, Result]]:
+    """The results with the rest photos first (otherwise in photo order)."""
     return sorted(results, key=lambda r: r[0] != "rest")
 
 

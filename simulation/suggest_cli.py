@@ -32,6 +32,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _date(text: str | None) -> dt.date | None:
+    """The `--event-date`, or None; a malformed date is one line of bad input."""
     if text is None:
         return None
     try:

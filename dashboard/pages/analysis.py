@@ -24,6 +24,7 @@ def metric_table(metrics: dict[str, Metric]) -> pd.DataFrame:
 
 
 def _show_metrics(metrics: dict[str, Metric], key: str) -> None:
+    """A measurement table, visible rows highlighted, every row shown."""
     df = metric_table(metrics)
     st.dataframe(highlight(df), hide_index=True, width="stretch", height=rows_height(df), key=key)
 
@@ -65,6 +66,7 @@ def measurements_section(rest: Analysis) -> None:
 
 
 def _muscles(att: Attribution) -> None:
+    """The largest muscle contributions as a table and in plain sentences."""
     shown = att.muscles[:8]
     if not shown:
         st.info("No muscle explains a measurable difference.", icon=":material/info:")

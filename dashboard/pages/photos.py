@@ -17,7 +17,6 @@ __all__ = ["add_photo", "photos_page"]
 def add_photo(name: str, data: bytes, mirrored: bool, expression: str | None = None) -> None:
     """Analyse a new photo; on success add it (replacing the demo), on failure keep everything
     and remember the one-line message for the uploader."""
-    ss = st.session_state
     photos = state.photos()
     used = {p["expression"] for p in photos if p["id"] != "demo"}
     if expression is None:
@@ -25,13 +24,13 @@ def add_photo(name: str, data: bytes, mirrored: bool, expression: str | None = N
     try:
         cache.analysis(data, name, mirrored, expression)
     except SymmetryStudioError as err:
-        ss.photo_error = f"{name}: {err}"
+        state.set_photo_error(f"{name}: {err}")
         return
-    ss.photo_error = None
+    state.set_photo_error(None)
     kept = [p for p in photos if p["id"] != "demo"]
     kept.append(
         {
-            "id": f"p{ss.next_photo}",
+            "id": state.new_photo_id(),
             "name": name,
             "data": data,
             "mirrored": mirrored,
@@ -39,12 +38,10 @@ def add_photo(name: str, data: bytes, mirrored: bool, expression: str | None = N
         }
     )
     state.set_photos(kept)
-    ss.next_photo += 1
 
 
 def _sources() -> None:
     """The uploader, the camera and the demo button."""
-    ss = st.session_state
     c1, c2 = st.columns([3, 2])
     with c1:
         mirrored = st.toggle(
@@ -56,23 +53,21 @@ def _sources() -> None:
             key="uploader",
         )
         for f in files or []:
-            if f.file_id not in ss.seen_uploads:
-                ss.seen_uploads.add(f.file_id)
+            if state.first_time(f.file_id):
                 with st.spinner(f"Analysing {f.name}…"):
                     add_photo(f.name, f.getvalue(), mirrored)
-        if ss.photo_error:
-            st.error(ss.photo_error, icon=":material/error:")
+        if state.photo_error():
+            st.error(state.photo_error(), icon=":material/error:")
     with c2:
         with st.expander("Take a photo with the camera"):
             shot = st.camera_input("Face the camera, neutral expression", key="camera")
-            if shot is not None and shot.file_id not in ss.seen_uploads:
-                ss.seen_uploads.add(shot.file_id)
+            if shot is not None and state.first_time(shot.file_id):
                 add_photo("camera photo", shot.getvalue(), mirrored)
         if not any(p["id"] == "demo" for p in state.photos()) and st.button(
             "Use the demo face instead", key="use_demo"
         ):
             state.set_photos([state.demo_photo()])
-            ss.photo_error = None
+            state.set_photo_error(None)
             st.rerun()
 
 

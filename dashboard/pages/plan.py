@@ -29,6 +29,7 @@ __all__ = ["plan_section"]
 
 
 def _site_label(site_id: str) -> str:
+    """How a site (or a free point) reads in the site picker: its name and usual dose."""
     point = point_of_key(site_id)
     if point:
         dx, dy = point["offset_mm"]
@@ -65,10 +66,12 @@ def _apply_editor(name: str, key: str) -> None:
 
 
 def _set_field(name: str, field: str, key: str) -> None:
+    """on_change of product, dilution, label and notes: store the widget's value."""
     state.plans()[name][field] = st.session_state[key]  # type: ignore[literal-required]
 
 
 def _set_units(name: str, row: int, key: str) -> None:
+    """on_change of the fine-tune control: the row's new units."""
     entry = state.plans()[name]
     if 0 <= row < len(entry["rows"]):
         entry["rows"][row]["units"] = float(st.session_state[key])
@@ -76,6 +79,7 @@ def _set_units(name: str, row: int, key: str) -> None:
 
 
 def _add_injection(name: str) -> None:
+    """on_click of 'Add injection': the chosen standard site, units and day as a new row."""
     ss = st.session_state
     entry = state.plans()[name]
     entry["rows"].append(
@@ -244,7 +248,6 @@ def _preview(rest: Analysis, day: float, expr: str) -> None:
 
 def _load(name: str, plan: Plan | None) -> None:
     """Save the plan as JSON; load a plan JSON as a new plan."""
-    ss = st.session_state
     j1, j2 = st.columns(2)
     with j1:
         if plan is not None:
@@ -259,14 +262,13 @@ def _load(name: str, plan: Plan | None) -> None:
         up = st.file_uploader(
             "Load a plan JSON (added as a new plan)", type=["json"], key="plan_up"
         )
-        if up is not None and up.file_id not in ss.seen_uploads:
-            ss.seen_uploads.add(up.file_id)
+        if up is not None and state.first_time(up.file_id):
             try:
                 loaded = parse_plan(up.getvalue())
             except SymmetryStudioError as err:
-                ss.plan_error = f"{up.name}: {err}"
+                state.set_plan_error(f"{up.name}: {err}")
             else:
-                ss.plan_error = None
+                state.set_plan_error(None)
                 new = state.unique_name(loaded.label or Path(up.name).stem)
                 e = state.new_plan(loaded.label, rows_from_plan(loaded))
                 e.update(product=loaded.product, dilution=loaded.dilution_ml_per_100u)
@@ -274,8 +276,8 @@ def _load(name: str, plan: Plan | None) -> None:
                 state.plans()[new] = e
                 state.set_active(new)
                 st.rerun()
-        if ss.plan_error:
-            st.error(ss.plan_error, icon=":material/error:")
+        if state.plan_error():
+            st.error(state.plan_error(), icon=":material/error:")
 
 
 def plan_section(

@@ -47,6 +47,7 @@ def face_click_figure(rest: Analysis) -> go.Figure:
 
 
 def _add_point(name: str, landmark: int, dx: float, dy: float, units: float, day: float) -> None:
+    """on_click of 'Add point injection': the picked landmark plus offset as a new row."""
     entry = state.plans()[name]
     entry["rows"].append({"site": point_key(landmark, dx, dy), "units": float(units), "day": day})
     entry["v"] += 1

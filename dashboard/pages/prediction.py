@@ -36,6 +36,7 @@ __all__ = ["prediction_page"]
 
 
 def _options() -> dict[str, bool]:
+    """The view toggles: heat map, injection points, muscles, three-quarter view, difference."""
     o1, o2, o5, o3, o4 = st.columns(5)
     return {
         "heat": o1.toggle("Heat map (mm)", value=True, key="opt_heat"),
@@ -98,6 +99,7 @@ def _views(
 
 
 def _courses(name: str, rest: Analysis, tl: Prediction) -> None:
+    """Muscle inhibition over time, and one measurement over time (most changed first)."""
     c1, c2 = st.columns(2)
     with c1:
         st.plotly_chart(effect_chart(tl), width="stretch", key="effect_chart")

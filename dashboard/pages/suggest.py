@@ -21,6 +21,7 @@ __all__ = ["current_suggestions", "suggest_section"]
 
 
 def _request(study: Study) -> None:
+    """on_click of 'Suggest plans': remember what was asked for, and for which photos."""
     ss = st.session_state
     ss.suggest_req = {
         "study": cache.study_id(study),
@@ -52,6 +53,7 @@ def _use(name: str, fraction: float, plan: Plan) -> None:
 
 
 def _controls(study: Study) -> None:
+    """The product, the optional session limit and the button."""
     products = list(pharmacology.PRODUCTS)
     active = state.active_entry()["product"]
     c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
@@ -82,6 +84,7 @@ def _controls(study: Study) -> None:
 
 
 def _alternatives(sug: Suggestions) -> None:
+    """One card per suggested plan (with its 'Use this plan' button), then their table."""
     cols = st.columns(len(sug), border=True)
     for col, sp in zip(cols, sug, strict=True):
         with col:
