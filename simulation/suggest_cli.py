@@ -8,15 +8,14 @@ import datetime as dt
 import json
 from typing import Any
 
+from .cli_args import EXIT_OK, add_expression_argument
 from .errors import InputError
 
-EXIT_OK = 0
+__all__ = ["add_parser", "cmd_suggest"]
 
 
 def add_parser(subparsers: Any) -> None:
     """Add the `suggest` subcommand to the CLI's subparsers."""
-    from .cli import add_expression_argument
-
     p = subparsers.add_parser(
         "suggest",
         help="which muscles drive the asymmetry and the smallest plans that balance it",
@@ -33,6 +32,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _date(text: str | None) -> dt.date | None:
+    """The `--event-date`, or None; a malformed date is one line of bad input."""
     if text is None:
         return None
     try:
@@ -88,6 +88,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 def _text(out: dict[str, Any], warnings: tuple) -> str:
     """A readable summary of the suggestion JSON."""
     from .metrics import LABELS
+    from .noteworthy import noteworthy
 
     lines = [f"{out['image']['name']}: what drives the asymmetry"]
     for k, m in enumerate(out["attribution"][:8], 1):
@@ -112,7 +113,7 @@ def _text(out: dict[str, Any], warnings: tuple) -> str:
             f"{sites}; total {total['product']:g} U ({total['ona']:g} U ona)"
         )
         for name, d in p["predicted"].items():
-            if abs(d["before"]) >= 0.5 or abs(d["median"] - d["before"]) >= 0.2:
+            if noteworthy(d["before"], d["median"]):
                 lines.append(
                     f"    {LABELS[name]:34} {d['before']:+6.2f} -> {d['median']:+6.2f} "
                     f"[{d['p10']:+.2f}, {d['p90']:+.2f}] (day {d['day']:g})"

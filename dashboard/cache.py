@@ -1,0 +1,170 @@
+"""Every cached computation of the dashboard, keyed by content (bounded, shared by sessions).
+
+Arguments are hashed by what they contain: photo bytes by Streamlit, an `Analysis` by its image
+digest and expression, a `Study` by its analyses, a `Plan` by its plan/1 JSON, arrays by their
+values. No caller builds a key string."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from simulation.analysis import Analysis, Study, analyze_image
+from simulation.attribution import Attribution, attribute
+from simulation.errors import SymmetryStudioError
+from simulation.ingest import load_image
+from simulation.photo_warp import warp_photo
+from simulation.plan import Plan, plan_to_json
+from simulation.prediction import Prediction, Subject, build_subject
+from simulation.prediction import predict as _predict
+from simulation.render import FaceRenderer, draw_landmarks, face_camera
+from simulation.schedule import Schedule
+from simulation.schedule import schedule as _schedule
+from simulation.suggest import Suggestions, suggest
+
+from .state import PhotoEntry
+
+__all__ = [
+    "HASH_FUNCS",
+    "PANEL",
+    "analysis",
+    "analysis_id",
+    "attribution",
+    "overlay",
+    "photo_analysis",
+    "photo_results",
+    "plan_json",
+    "predict",
+    "render",
+    "schedule",
+    "study_id",
+    "subject",
+    "suggestions",
+    "warp",
+]
+
+PANEL = (480, 560)  # 3D render size (width, height) in pixels
+
+
+def plan_json(plan: Plan) -> str:
+    """A plan's canonical plan/1 JSON (its cache identity)."""
+    return json.dumps(plan_to_json(plan), sort_keys=True)
+
+
+def analysis_id(a: Analysis) -> tuple[str, str]:
+    """What an analysis is, for caching: its image digest and its expression label."""
+    return a.image.sha256, a.expression
+
+
+def study_id(study: Study) -> tuple[tuple[str, str], ...]:
+    """What a study is: its photos' identities, the subject photo first."""
+    return tuple(analysis_id(a) for a in study.analyses)
+
+
+HASH_FUNCS: dict[Any, Any] = {
+    Analysis: analysis_id,
+    Study: study_id,
+    Plan: plan_json,
+}
+
+
+def _cached(max_entries: int) -> Any:
+    """`st.cache_resource` bounded to `max_entries`, hashing arguments by content."""
+    return st.cache_resource(max_entries=max_entries, show_spinner=False, hash_funcs=HASH_FUNCS)
+
+
+@_cached(16)
+def analysis(data: bytes, name: str, mirrored: bool, expression: str) -> Analysis:
+    """Landmarks, pose, scale and measurements of one photo's bytes."""
+    return analyze_image(load_image(data, name=name, mirrored=mirrored), expression)
+
+
+def photo_analysis(p: PhotoEntry) -> Analysis:
+    """The (cached) analysis of one of the session's photos; raises its one-line problem."""
+    return analysis(p["data"], p["name"], p["mirrored"], p["expression"])
+
+
+def photo_results(photos: list[PhotoEntry]) -> list[tuple[str, Analysis | SymmetryStudioError]]:
+    """Each photo's expression label and analysis (or its one-line problem), in photo order."""
+    out: list[tuple[str, Analysis | SymmetryStudioError]] = []
+    for p in photos:
+        try:
+            out.append((p["expression"], photo_analysis(p)))
+        except SymmetryStudioError as err:
+            out.append((p["expression"], err))
+    return out
+
+
+@_cached(16)
+def overlay(a: Analysis) -> np.ndarray:
+    """The photo with its landmarks, irises and measuring frame drawn on."""
+    return draw_landmarks(a.image.rgb, a.landmarks_px, a.frame)
+
+
+@_cached(4)
+def subject(a: Analysis) -> Subject:
+    """The tissue model and response basis of the face in one photo (the slow step)."""
+    return build_subject(a)
+
+
+@_cached(64)
+def predict(
+    a: Analysis, plan: Plan, days: tuple[float, ...], expression: str, samples: int
+) -> Prediction:
+    """A plan's predicted effect on the face of `a` at `days`, with ranges."""
+    return _predict(subject(a), plan, days, expression, samples=samples)
+
+
+@_cached(2)
+def _renderer(a: Analysis) -> FaceRenderer:
+    """The off-screen renderer of one face (textured with its photo); `render` locks it."""
+    m = a.mesh
+    return FaceRenderer(m.faces, m.uv, a.image.rgb, m.vertices_mm, PANEL)
+
+
+@_cached(48)
+def render(
+    a: Analysis,
+    vertices: np.ndarray,
+    scalars: np.ndarray | None,
+    points: np.ndarray | None,
+    clim: tuple[float, float] | None,
+    az: float,
+    lines: list | None = None,
+) -> np.ndarray:
+    """The photo-textured 3D face of `a` at `vertices`, with an optional heat map, injection
+    points and muscle lines, seen from azimuth `az` degrees."""
+    cam = face_camera(a.mesh.vertices_mm, azimuth_deg=az)
+    r = _renderer(a)
+    with r.lock:
+        return r.render(vertices, scalars, points, cam, clim, lines)
+
+
+@_cached(48)
+def warp(a: Analysis, displacement: np.ndarray) -> np.ndarray:
+    """The photo of `a` warped by a predicted landmark displacement (mm)."""
+    return warp_photo(a.image.rgb, a, displacement)
+
+
+@_cached(8)
+def attribution(study: Study) -> Attribution:
+    """Which muscles drive the asymmetry of the study's subject photo."""
+    return attribute(subject(study.analyses[0]), study)
+
+
+@_cached(16)
+def suggestions(study: Study, product: str, max_units: float | None) -> Suggestions:
+    """The smallest plans that balance the muscle-driven asymmetry."""
+    rest = study.analyses[0]
+    return suggest(subject(rest), study, product, max_units, attribution=attribution(study))
+
+
+@_cached(16)
+def schedule(study: Study, plan: Plan, event: dt.date | None, start: dt.date) -> Schedule:
+    """A plan's visits and predicted course over 12 months."""
+    s = subject(study.analyses[0])
+    return _schedule(s, plan, event_date=event, start=start, attribution=attribution(study))

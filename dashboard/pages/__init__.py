@@ -1,0 +1,1 @@
+"""The dashboard's pages (tabs): each draws its widgets and calls the `simulation` package."""

@@ -1,0 +1,169 @@
+"""Prediction page: the active plan at the chosen day and expression, before and after in 3D
+and on the photo, the predicted measurements with ranges, the time courses, and downloads."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from simulation.analysis import Analysis
+from simulation.ingest import encode_png
+from simulation.metrics import LABELS, METRIC_NAMES
+from simulation.photo_warp import difference_overlay
+from simulation.plan import Plan, plan_to_json
+from simulation.prediction import Prediction
+from simulation.render import grid
+from simulation.tables import measurements_csv, prediction_rows
+
+from .. import cache, state
+from ..charts import effect_chart, timeline_chart
+from ..components import (
+    EXPRESSION_LABELS,
+    after_views,
+    face_crop,
+    highlight,
+    injection_points,
+    muscle_lines,
+    predictions,
+    rows_height,
+)
+from .limits import LIMITS
+
+__all__ = ["prediction_page"]
+
+
+def _options() -> dict[str, bool]:
+    """The view toggles: heat map, injection points, muscles, three-quarter view, difference."""
+    o1, o2, o5, o3, o4 = st.columns(5)
+    return {
+        "heat": o1.toggle("Heat map (mm)", value=True, key="opt_heat"),
+        "points": o2.toggle("Injection points", value=True, key="opt_points"),
+        "muscles": o5.toggle(
+            "Muscles",
+            value=False,
+            key="opt_muscles",
+            help="Each muscle's line of pull; after treatment coloured from blue (working) to "
+            "red (blocked) by the predicted inhibition at this day.",
+        ),
+        "oblique": o3.toggle("Three-quarter view", value=False, key="opt_oblique"),
+        "diff": o4.toggle("Photo difference", value=False, key="opt_diff"),
+    }
+
+
+def _views(
+    rest: Analysis, tl: Prediction, at: Prediction, plan: Plan, day: float, opt: dict[str, bool]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw before and after (3D and photo); returns before 3D, after 3D and the warped photo."""
+    az = 25.0 if opt["oblique"] else 0.0
+    v0 = rest.mesh.vertices_mm
+    pts_before = injection_points(plan, v0) if opt["points"] else None
+    with st.spinner("Drawing the face…"):
+        before3d = cache.render(
+            rest, v0, None, pts_before, None, az, muscle_lines(v0, None) if opt["muscles"] else None
+        )
+        after3d, warped = after_views(
+            rest,
+            tl,
+            at,
+            plan,
+            heat=opt["heat"],
+            show_pts=opt["points"],
+            az=az,
+            muscles=opt["muscles"],
+        )
+    shown_after = difference_overlay(rest.image.rgb, warped) if opt["diff"] else warped
+    b, a = st.columns(2)
+    with b:
+        st.markdown("#### Before")
+        st.image(before3d, caption="3D face (photo-textured mesh)", width="stretch")
+        st.image(face_crop(rest.image.rgb, rest), caption="Photo", width="stretch")
+    with a:
+        st.markdown(f"#### After · day {day:g}")
+        st.image(
+            after3d,
+            caption="Predicted 3D face" + (", heat map = displacement (mm)" if opt["heat"] else ""),
+            width="stretch",
+        )
+        st.image(
+            face_crop(shown_after, rest),
+            caption="Predicted photo (original warped by the predicted movement)"
+            + (", changes in magenta" if opt["diff"] else ""),
+            width="stretch",
+        )
+    mag = np.linalg.norm(at.displacement_mm[0], axis=1)
+    st.caption(f"Largest predicted skin movement at day {day:g}: {mag.max():.1f} mm.")
+    return before3d, after3d, warped
+
+
+def _courses(name: str, rest: Analysis, tl: Prediction) -> None:
+    """Muscle inhibition over time, and one measurement over time (most changed first)."""
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(effect_chart(tl), width="stretch", key="effect_chart")
+    with c2:
+        changed = sorted(
+            (n for n in METRIC_NAMES if n != "symmetry_index_mm"),
+            key=lambda n: -abs(tl.metrics[tl.at(14)][n].diff.median - rest.metrics[n].diff),
+        )
+        metric = st.selectbox(
+            "Measurement over time", changed, format_func=LABELS.get, key="timeline_metric"
+        )
+        st.plotly_chart(
+            timeline_chart({name: tl}, metric, rest), width="stretch", key="metric_chart"
+        )
+
+
+def prediction_page(rest: Analysis, day: float, expr: str) -> None:
+    """The Prediction tab for the active plan."""
+    name = state.active_name()
+    tl, at, plan = predictions(rest, state.active_entry(), day, expr)
+    st.subheader(f"Prediction: {name} · day {day:g} · {EXPRESSION_LABELS[expr]}")
+    if tl is None or at is None or plan is None:
+        st.error("Fix the plan (see the Plan tab) to see its prediction.", icon=":material/error:")
+        return
+    opt = _options()
+    before3d, after3d, warped = _views(rest, tl, at, plan, day, opt)
+
+    st.markdown("#### Predicted measurements at this day")
+    rows = prediction_rows(rest.metrics, at)
+    st.dataframe(
+        highlight(pd.DataFrame(rows)),
+        hide_index=True,
+        width="stretch",
+        height=rows_height(rows),
+        key="pred_table",
+    )
+    for w in at.warnings:
+        st.warning(w.message, icon=":material/warning:")
+    _courses(name, rest, tl)
+
+    st.markdown("#### Downloads")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(  # encoded on click: 0.2 s that should not delay every rerun
+        "Before/after image (PNG, no metadata)",
+        lambda: encode_png(
+            grid([[face_crop(rest.image.rgb, rest), face_crop(warped, rest)], [before3d, after3d]])
+        ),
+        file_name=f"before_after_day{day:g}.png",
+        mime="image/png",
+        key="dl_png",
+    )
+    d2.download_button(
+        "Measurements (CSV)",
+        measurements_csv(rest.metrics, at, name, day),
+        file_name="measurements.csv",
+        mime="text/csv",
+        key="dl_csv",
+    )
+    d3.download_button(
+        "Plan (JSON)",
+        json.dumps(plan_to_json(plan), indent=2),
+        file_name=f"{name.replace(' ', '_')}.json",
+        mime="application/json",
+        key="dl_plan",
+    )
+    with st.expander("What the model cannot know", expanded=False):
+        st.markdown(LIMITS)

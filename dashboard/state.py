@@ -1,0 +1,189 @@
+"""What one browser session holds, typed: the photos, the named plans and the active plan.
+
+Pages read and write the session through these accessors instead of raw `st.session_state`
+keys; the entries stay plain dicts (TypedDicts) so Streamlit can keep them in session state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypedDict, cast
+
+import streamlit as st
+
+__all__ = [
+    "DEMO",
+    "DEMO_NAME",
+    "PhotoEntry",
+    "PlanEntry",
+    "Row",
+    "active_entry",
+    "active_name",
+    "demo_photo",
+    "first_time",
+    "init_state",
+    "new_photo_id",
+    "new_plan",
+    "photo_error",
+    "photos",
+    "plan_error",
+    "plans",
+    "set_active",
+    "set_photo_error",
+    "set_photos",
+    "set_plan_error",
+    "unique_name",
+]
+
+DEMO = Path(__file__).resolve().parent.parent / "simulation" / "demo" / "grace_hopper.jpg"
+DEMO_NAME = "Demo face (Grace Hopper, public domain)"
+
+Row = dict[str, Any]
+"""One editor row: `site` (a standard site id or a `plan_table.point_key`), `units`, `day`."""
+
+
+class PhotoEntry(TypedDict):
+    """One uploaded (or the demo) photo, kept as its bytes; its analysis is cached by content."""
+
+    id: str
+    name: str
+    data: bytes
+    mirrored: bool
+    expression: str
+
+
+class PlanEntry(TypedDict):
+    """One named plan as the editor holds it; `v` changes whenever the rows change from code,
+    so the widgets that show them get new keys."""
+
+    product: str
+    dilution: float
+    rows: list[Row]
+    label: str
+    notes: str
+    v: int
+
+
+def new_plan(label: str = "", rows: list[Row] | None = None) -> PlanEntry:
+    """An empty (or pre-filled) plan in onabotulinumtoxinA at 2.5 ml per 100 U."""
+    return {
+        "product": "onabotulinumtoxinA",
+        "dilution": 2.5,
+        "rows": rows or [],
+        "label": label,
+        "notes": "",
+        "v": 0,
+    }
+
+
+def demo_photo() -> PhotoEntry:
+    """The public-domain demo face, shown until a photo is uploaded."""
+    return {
+        "id": "demo",
+        "name": DEMO_NAME,
+        "data": DEMO.read_bytes(),
+        "mirrored": False,
+        "expression": "rest",
+    }
+
+
+def init_state() -> None:
+    """The first run of a session: the demo photo and its starter plan."""
+    ss = st.session_state
+    if "photos" in ss:
+        return
+    ss.photos = [demo_photo()]
+    ss.next_photo = 1
+    ss.seen_uploads = set()
+    ss.photo_error = None
+    ss.plans = {
+        # The conservative plan that `suggest` proposes for the demo face (hard-coded so the
+        # first view does not wait for the search): relax the right brow's depressors
+        # (corrugator, depressor supercilii) so the lower right brow can rise.
+        "Plan A": new_plan(
+            "demo: the conservative suggestion for this face",
+            [
+                {"site": "corrugator_medial_right", "units": 1.0, "day": 0.0},
+                {"site": "depressor_supercilii_right", "units": 2.0, "day": 0.0},
+            ],
+        )
+    }
+    ss.active_plan = "Plan A"
+    ss.plan_error = None
+
+
+def photos() -> list[PhotoEntry]:
+    """The session's photos, in upload order."""
+    return cast(list[PhotoEntry], st.session_state.photos)
+
+
+def set_photos(entries: list[PhotoEntry]) -> None:
+    """Replace the session's photos."""
+    st.session_state.photos = entries
+
+
+def plans() -> dict[str, PlanEntry]:
+    """The session's plans by name, in creation order."""
+    return cast(dict[str, PlanEntry], st.session_state.plans)
+
+
+def active_name() -> str:
+    """The name of the plan being edited and predicted."""
+    return str(st.session_state.active_plan)
+
+
+def active_entry() -> PlanEntry:
+    """The plan being edited and predicted."""
+    return plans()[active_name()]
+
+
+def set_active(name: str) -> None:
+    """Make a plan the active one."""
+    st.session_state.active_plan = name
+
+
+def first_time(file_id: str) -> bool:
+    """Whether an uploaded file is new to this session (then it is marked as seen), so a rerun
+    never adds the same upload twice."""
+    seen: set[str] = st.session_state.seen_uploads
+    if file_id in seen:
+        return False
+    seen.add(file_id)
+    return True
+
+
+def new_photo_id() -> str:
+    """A photo id not used before in this session."""
+    ss = st.session_state
+    ss.next_photo += 1
+    return f"p{ss.next_photo - 1}"
+
+
+def photo_error() -> str | None:
+    """The one-line problem of the last photo that could not be added."""
+    return st.session_state.photo_error
+
+
+def set_photo_error(message: str | None) -> None:
+    """Remember (or clear) the last photo's problem for the uploader."""
+    st.session_state.photo_error = message
+
+
+def plan_error() -> str | None:
+    """The one-line problem of the last plan JSON that could not be loaded."""
+    return st.session_state.plan_error
+
+
+def set_plan_error(message: str | None) -> None:
+    """Remember (or clear) the last plan file's problem for the plan uploader."""
+    st.session_state.plan_error = message
+
+
+def unique_name(base: str) -> str:
+    """`base`, or `base (2)`, `base (3)`… when a plan already has that name."""
+    names = plans()
+    if base not in names:
+        return base
+    k = 2
+    while f"{base} ({k})" in names:
+        k += 1
+    return f"{base} ({k})"

@@ -1,0 +1,29 @@
+"""What the `symmetry-studio` commands share: the exit codes, JSON printing and the
+`--expression` option (so no command module imports the entry, `cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_OK", "add_expression_argument", "print_json"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object (UTF-8 kept readable)."""
+    print(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+def add_expression_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--expression` option of the commands that read several photos of one person."""
+    from .analysis import EXPRESSIONS
+
+    parser.add_argument(
+        "--expression",
+        action="append",
+        help=f"label of each photo in order: {', '.join(EXPRESSIONS)} "
+        "(default: rest for a single photo)",
+    )

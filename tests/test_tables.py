@@ -1,0 +1,106 @@
+"""Table rows, the measurements CSV, the 'noteworthy measurement' rule and the study builder,
+all without Streamlit."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from types import SimpleNamespace
+
+import pytest
+
+from simulation.errors import SymmetryStudioError
+from simulation.metrics import METRIC_NAMES, VISIBILITY_MM
+from simulation.noteworthy import noteworthy
+from simulation.prediction import MetricRange, Range
+from simulation.study import NO_PHOTO, assemble_study, subject_analysis
+from simulation.tables import (
+    CSV_COLUMNS,
+    grouped_warnings,
+    measurements_csv,
+    metric_rows,
+    prediction_rows,
+    r1,
+    rng,
+)
+from tests.conftest import SAMPLE, analysed
+
+
+@pytest.fixture(scope="module")
+def rest():
+    return analysed(str(SAMPLE))
+
+
+def _prediction(rest, shift: float) -> SimpleNamespace:
+    """A one-day prediction whose every difference is the measured one plus `shift`."""
+
+    def r(x: float) -> Range:
+        return Range(x - 0.5, x, x + 0.5)
+
+    metrics = {
+        n: MetricRange(n, r(m.left), r(m.right), r(m.diff + shift)) for n, m in rest.metrics.items()
+    }
+    return SimpleNamespace(metrics=[metrics], warnings=[])
+
+
+def test_noteworthy_is_a_large_difference_or_a_change() -> None:
+    assert noteworthy(0.5, 0.5) and noteworthy(-0.6, [-0.6])
+    assert not noteworthy(0.3, [0.3, 0.45]) and noteworthy(0.3, [0.3, 0.55])
+    assert noteworthy(0.0, -0.2) and not noteworthy(0.0, [])
+
+
+def test_rounding_never_shows_minus_zero() -> None:
+    assert str(r1(-0.04)) == "0.0"
+    assert rng(Range(-0.04, 1.25, 2.0)) == "+1.2 (+0.0 to +2.0)"
+
+
+def test_metric_rows_are_the_analysis_table(rest) -> None:
+    rows = metric_rows(rest.metrics)
+    assert [r["Noticeable from"] for r in rows] == [VISIBILITY_MM[n] for n in METRIC_NAMES]
+    assert rows[-1]["Difference (L−R)"] is None  # the symmetry index has no sides to subtract
+    assert all(r["Unit"] in ("mm", "°") for r in rows)
+
+
+def test_prediction_rows_show_before_and_range(rest) -> None:
+    rows = prediction_rows(rest.metrics, _prediction(rest, 1.0))
+    brow = next(r for r in rows if r["Measurement"] == "Brow height, mid-pupil")
+    assert brow["Before L−R"] == r1(rest.metrics["brow_height_mm"].diff)
+    assert brow["Predicted L−R (p10 to p90)"].count("(") == 1
+
+
+def test_measurements_csv_has_one_row_per_metric(rest) -> None:
+    text = measurements_csv(rest.metrics, _prediction(rest, 0.0), "Plan A", 14.0)
+    assert text.startswith("metric,unit,before_left")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [r["metric"] for r in rows] == list(METRIC_NAMES)
+    assert rows[-1]["threshold"] == "" and rows[0]["day"] == "14.0"
+    assert {r["predicted_visible"] for r in rows} <= {"True", "False"}
+
+
+def test_repeated_injection_warnings_are_one_line_with_their_days() -> None:
+    messages = [
+        "injection 1 (corrugator_medial_right, 12 U, day 0): far outside the usual dose",
+        "a plan-wide note",
+        "injection 3 (corrugator_medial_right, 12 U, day 85): far outside the usual dose",
+    ]
+    assert grouped_warnings(messages) == [
+        "corrugator_medial_right, 12 U (days 0, 85): far outside the usual dose",
+        "a plan-wide note",
+    ]
+
+
+def test_the_study_is_built_on_the_rest_photo_with_one_photo_per_expression(rest) -> None:
+    smile = dataclasses.replace(rest, expression="smile")
+    other_smile = dataclasses.replace(rest, expression="smile")
+    problem = SymmetryStudioError("no face found")
+    study = assemble_study(
+        [("smile", smile), ("rest", problem), ("rest", rest), ("smile", other_smile)]
+    )
+    assert study.analyses == (rest, smile) and set(study.excursions) == {"smile"}
+    assert subject_analysis([("smile", smile)]) is smile  # no rest photo: the first analysable
+    with pytest.raises(SymmetryStudioError, match="no face found"):
+        subject_analysis([("smile", SymmetryStudioError("blurred")), ("rest", problem)])
+    with pytest.raises(SymmetryStudioError, match=NO_PHOTO):
+        subject_analysis([])
