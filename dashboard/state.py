@@ -97,13 +97,13 @@ def init_state() -> None:
     ss.photo_error = None
     ss.plans = {
         # The conservative plan that `suggest` proposes for the demo face (hard-coded so the
-        # first view does not wait for the search): relax the right brow's depressors
-        # (corrugator, depressor supercilii) so the lower right brow can rise.
+        # first view does not wait for the search; a test keeps it equal): relax the right
+        # corrugator so the lower right brow can rise, and a little right lateral frontalis.
         "Plan A": new_plan(
             "demo: the conservative suggestion for this face",
             [
-                {"site": "corrugator_medial_right", "units": 1.0, "day": 0.0},
-                {"site": "depressor_supercilii_right", "units": 2.0, "day": 0.0},
+                {"site": "corrugator_medial_right", "units": 1.5, "day": 0.0},
+                {"site": "frontalis_lateral_right", "units": 0.5, "day": 0.0},
             ],
         )
     }

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .attribution import Attribution
-from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, Metric
+from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, Z80, Metric
 from .noteworthy import noteworthy
 from .prediction import Range
 from .schedule import Schedule
@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "before_left",
     "before_right",
     "before_diff",
+    "before_diff_sd",
     "threshold",
     "plan",
     "day",
@@ -73,7 +74,9 @@ def amount(value: float, name: str) -> str:
 
 
 def metric_rows(metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
-    """The Analysis table: each measurement's sides, difference and visibility threshold."""
+    """The Analysis table: each measurement's sides, difference with its ± (the 80% band of
+    what a re-taken photo would read), whether the photo tells it from zero, and the
+    visibility threshold."""
     rows = []
     for name in METRIC_NAMES:
         m = metrics[name]
@@ -83,6 +86,10 @@ def metric_rows(metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
                 "Left": r1(m.left),
                 "Right": r1(m.right),
                 "Difference (L−R)": r1(m.diff) if name != SYMMETRY_INDEX else None,
+                "± (80% band)": None if name == SYMMETRY_INDEX else r1(Z80 * m.diff_sd),
+                "Photo can tell it from 0": ""
+                if name == SYMMETRY_INDEX
+                else ("yes" if m.distinguishable else "no: within the photo's noise"),
                 "Noticeable from": VISIBILITY_MM[name],
                 "Unit": unit(name),
                 "Visible": "● visible" if m.visible else "",
@@ -137,6 +144,7 @@ def measurements_csv(before: Mapping[str, Metric], at: Any, plan_name: str, day:
                 round(m.left, 3),
                 round(m.right, 3),
                 round(m.diff, 3),
+                round(m.diff_sd, 3),
                 "" if threshold is None else float(threshold),
                 plan_name,
                 day,

@@ -59,6 +59,10 @@ def test_metric_rows_are_the_analysis_table(rest) -> None:
     rows = metric_rows(rest.metrics)
     assert [r["Noticeable from"] for r in rows] == [VISIBILITY_MM[n] for n in METRIC_NAMES]
     assert rows[-1]["Difference (L−R)"] is None  # the symmetry index has no sides to subtract
+    for r, n in zip(rows[:-1], METRIC_NAMES, strict=False):
+        m = rest.metrics[n]
+        assert r["± (80% band)"] == r1(1.2815515655446004 * m.diff_sd)
+        assert r["Photo can tell it from 0"].startswith("yes" if m.distinguishable else "no")
     assert all(r["Unit"] in ("mm", "°") for r in rows)
 
 

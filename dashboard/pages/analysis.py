@@ -35,7 +35,9 @@ def measurements_section(rest: Analysis) -> None:
     st.subheader("Measurements at rest")
     st.caption(
         "Patient's own left and right. Differences at or past the visibility threshold "
-        "(what observers notice) are highlighted."
+        "(what observers notice) are highlighted. ± is the 80% band of what a re-taken photo "
+        "of the same face would read: a difference inside it is not distinguishable from zero "
+        "on this photo, and no suggested plan treats it."
     )
     _show_metrics(rest.metrics, "metrics_table")
     st.markdown("**In plain words**")
@@ -43,6 +45,8 @@ def measurements_section(rest: Analysis) -> None:
     for name in METRIC_NAMES:
         m = rest.metrics[name]
         s = summary_sentence(m)
+        if not s.lower().startswith(LABELS[name].lower()):
+            s = f"{LABELS[name]}: {s}"
         lines.append(f"- {':red[**' + s + '**]' if m.visible else s}")
     st.markdown("\n".join(lines))
     others = []

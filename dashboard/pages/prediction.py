@@ -18,7 +18,7 @@ from simulation.prediction import Prediction
 from simulation.render import grid
 from simulation.tables import measurements_csv, prediction_rows
 
-from .. import cache, state
+from .. import cache, face3d, state
 from ..charts import effect_chart, timeline_chart
 from ..components import (
     EXPRESSION_LABELS,
@@ -48,7 +48,13 @@ def _options() -> dict[str, bool]:
             help="Each muscle's line of pull; after treatment coloured from blue (working) to "
             "red (blocked) by the predicted inhibition at this day.",
         ),
-        "oblique": o3.toggle("Three-quarter view", value=False, key="opt_oblique"),
+        "oblique": o3.toggle(
+            "Three-quarter image",
+            value=False,
+            key="opt_oblique",
+            help="The downloaded before/after image from a three-quarter angle (turn the 3D "
+            "views by dragging).",
+        ),
         "diff": o4.toggle("Photo difference", value=False, key="opt_diff"),
     }
 
@@ -56,7 +62,8 @@ def _options() -> dict[str, bool]:
 def _views(
     rest: Analysis, tl: Prediction, at: Prediction, plan: Plan, day: float, opt: dict[str, bool]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw before and after (3D and photo); returns before 3D, after 3D and the warped photo."""
+    """Draw before and after: the interactive 3D pair (one camera) and the photos; returns the
+    off-screen before and after renders (for the PNG download) and the warped photo."""
     az = 25.0 if opt["oblique"] else 0.0
     v0 = rest.mesh.vertices_mm
     pts_before = injection_points(plan, v0) if opt["points"] else None
@@ -75,18 +82,26 @@ def _views(
             muscles=opt["muscles"],
         )
     shown_after = difference_overlay(rest.image.rgb, warped) if opt["diff"] else warped
+    st.caption("Drag either face to turn both, scroll to zoom, double-click to reset.")
+    face3d.viewer(
+        rest.mesh,
+        at.displacement_mm[0],
+        rest.image.rgb,
+        points_mm=injection_points(plan, v0),
+        muscle_lines=face3d.muscle_lines(v0, at.inhibition[0]),
+        max_mm=float(np.linalg.norm(tl.displacement_mm, axis=-1).max()),
+        heat=opt["heat"],
+        show_points=opt["points"],
+        show_muscles=opt["muscles"],
+        labels=("Before", f"After · day {day:g}"),
+        key="prediction_3d",
+    )
     b, a = st.columns(2)
     with b:
         st.markdown("#### Before")
-        st.image(before3d, caption="3D face (photo-textured mesh)", width="stretch")
         st.image(face_crop(rest.image.rgb, rest), caption="Photo", width="stretch")
     with a:
         st.markdown(f"#### After · day {day:g}")
-        st.image(
-            after3d,
-            caption="Predicted 3D face" + (", heat map = displacement (mm)" if opt["heat"] else ""),
-            width="stretch",
-        )
         st.image(
             face_crop(shown_after, rest),
             caption="Predicted photo (original warped by the predicted movement)"
