@@ -16,9 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+# Software WebGL (SwiftShader through ANGLE) for the 3D viewer: no GPU on the test machines.
 CHROMIUM_ARGS = [
     "--no-sandbox",
-    "--disable-gpu",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--use-gl=angle",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",

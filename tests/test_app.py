@@ -40,6 +40,12 @@ def _open(at: AppTest, tab: str) -> AppTest:
     return at
 
 
+def _viewer(at: AppTest) -> dict:
+    """The data the 3D viewer (face3d component) was last sent."""
+    (el,) = [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
+    return json.loads(el.proto.json)
+
+
 def _table(at: AppTest, column: str):
     """The first table (DataFrame) shown with `column`."""
     for d in [*at.dataframe, *at.table]:
@@ -70,7 +76,8 @@ def test_demo_loads_with_both_sides(demo: AppTest) -> None:
     _open(demo, PREDICTION)
     md = " ".join(m.value for m in demo.markdown)
     assert "Before" in md and "After · day 14" in md
-    assert len(demo.get("image")) == 4  # 3D before and after, photo and predicted photo
+    assert len(demo.get("image")) == 2  # the photo and the predicted photo
+    assert _viewer(demo)["state"]["labels"] == ["Before", "After · day 14"]  # the 3D pair
     assert not demo.error
     limits = " ".join(m.value for m in demo.markdown if "cannot know" in m.value)
     assert "cannot be lifted" in limits and "ptosis" in limits  # what the model cannot know
@@ -365,12 +372,20 @@ def test_muscle_overlay_is_drawn_and_coloured_by_inhibition(sample_analysis) -> 
 
 
 def test_muscles_toggle_in_the_app() -> None:
+    """The toggle shows the muscles in the 3D pair, coloured by the plan's inhibition: the
+    treated right corrugator is more blocked than its untreated left twin."""
+    from simulation import atlas
+
     at = _open(_app(), PREDICTION)
-    before = [i.proto.imgs[0].url for i in at.get("image")]
+    assert _viewer(at)["state"]["muscles"] is None
     at.toggle(key="opt_muscles").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    drawn = [i.proto.imgs[0].url for i in at.get("image")]
-    assert len(drawn) == 4 and drawn[0] != before[0] and drawn[2] != before[2]
+    data = _viewer(at)
+    assert data["state"]["muscles"] is not None and data["scene"].keys() == {"id"}  # no reload
+    ids = [mid for mid, _ in atlas.muscle_paths(analysed(str(SAMPLE)).mesh.vertices_mm)]
+    colour = dict(zip(ids, data["state"]["lineColours"], strict=True))
+    treated, twin = colour["corrugator_supercilii_right"], colour["corrugator_supercilii_left"]
+    assert treated != twin  # the treated right corrugator is drawn as blocked, its twin not
 
 
 def test_clicking_the_face_adds_a_point_injection_with_its_warning() -> None:

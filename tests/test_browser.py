@@ -79,8 +79,9 @@ def browser_page():
 
 
 def _prediction_images(panel):
-    imgs = panel.locator('[data-testid="stImage"] img')
-    return imgs
+    """The photo and the predicted photo; waits until the 3D pair's two WebGL canvases show."""
+    panel.locator(".face3d canvas").nth(1).wait_for(timeout=60_000)
+    return panel.locator('[data-testid="stImage"] img')
 
 
 def test_consult_flow(browser_page) -> None:
@@ -94,7 +95,7 @@ def test_consult_flow(browser_page) -> None:
     wait_idle(page)
     panel = _tab(page, "4 · Prediction")
     imgs = _prediction_images(panel)
-    imgs.nth(3).wait_for(timeout=60_000)
+    imgs.nth(1).wait_for(timeout=60_000)
     timings["load_to_before_after_s"] = time.monotonic() - t0
     _no_exception(page)
 
@@ -121,11 +122,12 @@ def test_consult_flow(browser_page) -> None:
     assert before_rows <= 1
     page.screenshot(path=str(ARTIFACTS / "step3_plan.png"), full_page=True)
 
-    # 4. Prediction: both 3D views and the predicted photo are drawn.
+    # 4. Prediction: both 3D views (WebGL) and the photo and predicted photo are drawn.
     panel = _tab(page, "4 · Prediction")
     imgs = _prediction_images(panel)
-    imgs.nth(3).wait_for(timeout=60_000)
-    for k in range(4):
+    imgs.nth(1).wait_for(timeout=60_000)
+    assert panel.locator(".face3d canvas").count() == 2
+    for k in range(2):
         imgs.nth(k).scroll_into_view_if_needed()
         assert _pixels_std(imgs.nth(k)) > 15, f"image {k} looks blank"
     page.screenshot(path=str(ARTIFACTS / "step4_prediction.png"), full_page=True)
@@ -192,7 +194,7 @@ def test_consult_flow(browser_page) -> None:
     t2 = time.monotonic()
     page.reload()
     page.get_by_role("tab", name="4 · Prediction").wait_for(timeout=60_000)
-    _prediction_images(_tab(page, "4 · Prediction")).nth(3).wait_for(timeout=60_000)
+    _prediction_images(_tab(page, "4 · Prediction")).nth(1).wait_for(timeout=60_000)
     timings["warm_reload_to_before_after_s"] = time.monotonic() - t2
     (ARTIFACTS / "browser_timings.txt").write_text(
         "\n".join(f"{k} {v:.2f}" for k, v in timings.items()) + "\n"

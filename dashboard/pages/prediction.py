@@ -61,28 +61,12 @@ def _options() -> dict[str, bool]:
 
 def _views(
     rest: Analysis, tl: Prediction, at: Prediction, plan: Plan, day: float, opt: dict[str, bool]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """Draw before and after: the interactive 3D pair (one camera) and the photos; returns the
-    off-screen before and after renders (for the PNG download) and the warped photo."""
-    az = 25.0 if opt["oblique"] else 0.0
+    warped photo (the off-screen 3D renders are made only when the PNG is downloaded)."""
     v0 = rest.mesh.vertices_mm
-    pts_before = injection_points(plan, v0) if opt["points"] else None
-    with st.spinner("Drawing the face…"):
-        before3d = cache.render(
-            rest, v0, None, pts_before, None, az, muscle_lines(v0, None) if opt["muscles"] else None
-        )
-        after3d, warped = after_views(
-            rest,
-            tl,
-            at,
-            plan,
-            heat=opt["heat"],
-            show_pts=opt["points"],
-            az=az,
-            muscles=opt["muscles"],
-        )
+    warped = cache.warp(rest, at.displacement_mm[0])
     shown_after = difference_overlay(rest.image.rgb, warped) if opt["diff"] else warped
-    st.caption("Drag either face to turn both, scroll to zoom, double-click to reset.")
     face3d.viewer(
         rest.mesh,
         at.displacement_mm[0],
@@ -110,7 +94,31 @@ def _views(
         )
     mag = np.linalg.norm(at.displacement_mm[0], axis=1)
     st.caption(f"Largest predicted skin movement at day {day:g}: {mag.max():.1f} mm.")
-    return before3d, after3d, warped
+    return warped
+
+
+def _before_after_png(
+    rest: Analysis, tl: Prediction, at: Prediction, plan: Plan, warped: np.ndarray, opt: dict
+) -> bytes:
+    """The downloadable before/after picture: photos above, off-screen 3D renders below (made
+    on click, so no rerun pays for them)."""
+    az = 25.0 if opt["oblique"] else 0.0
+    v0 = rest.mesh.vertices_mm
+    before3d = cache.render(
+        rest,
+        v0,
+        None,
+        injection_points(plan, v0) if opt["points"] else None,
+        None,
+        az,
+        muscle_lines(v0, None) if opt["muscles"] else None,
+    )
+    after3d, _ = after_views(
+        rest, tl, at, plan, heat=opt["heat"], show_pts=opt["points"], az=az, muscles=opt["muscles"]
+    )
+    return encode_png(
+        grid([[face_crop(rest.image.rgb, rest), face_crop(warped, rest)], [before3d, after3d]])
+    )
 
 
 def _courses(name: str, rest: Analysis, tl: Prediction) -> None:
@@ -140,7 +148,7 @@ def prediction_page(rest: Analysis, day: float, expr: str) -> None:
         st.error("Fix the plan (see the Plan tab) to see its prediction.", icon=":material/error:")
         return
     opt = _options()
-    before3d, after3d, warped = _views(rest, tl, at, plan, day, opt)
+    warped = _views(rest, tl, at, plan, day, opt)
 
     st.markdown("#### Predicted measurements at this day")
     rows = prediction_rows(rest.metrics, at)
@@ -157,11 +165,9 @@ def prediction_page(rest: Analysis, day: float, expr: str) -> None:
 
     st.markdown("#### Downloads")
     d1, d2, d3 = st.columns(3)
-    d1.download_button(  # encoded on click: 0.2 s that should not delay every rerun
+    d1.download_button(  # drawn and encoded on click: ~0.5 s that no rerun should wait for
         "Before/after image (PNG, no metadata)",
-        lambda: encode_png(
-            grid([[face_crop(rest.image.rgb, rest), face_crop(warped, rest)], [before3d, after3d]])
-        ),
+        lambda: _before_after_png(rest, tl, at, plan, warped, opt),
         file_name=f"before_after_day{day:g}.png",
         mime="image/png",
         key="dl_png",
