@@ -19,7 +19,8 @@ from scipy.optimize import lsq_linear
 
 from .analysis import Study
 from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, Z80, Metric
-from .prediction import Subject, _point_metrics
+from .prediction import Subject
+from .response import point_metrics
 
 ATTRIBUTION_SCHEMA = "symmetry-studio/attribution/1"
 KEY_METRICS: tuple[str, ...] = tuple(n for n in METRIC_NAMES if n != "symmetry_index_mm")
@@ -227,7 +228,7 @@ def jacobian(subject: Subject, base: np.ndarray | None = None) -> tuple[np.ndarr
     m = len(subject.muscles)
     b = np.zeros(m) if base is None else np.asarray(base, dtype=np.float64)
     deltas = np.vstack([b[None], b[None] + _FD_STEP * np.eye(m)])  # (M+1, M)
-    values = _sides(_point_metrics(subject, deltas))  # (M+1, 2, K)
+    values = _sides(point_metrics(subject, deltas))  # (M+1, 2, K)
     return values[0], (values[1:] - values[0]) / _FD_STEP
 
 
@@ -265,7 +266,7 @@ def _model_excursion(subject: Subject, expression: str) -> np.ndarray:
     """(2, K) per-side change of the key measurements from the standard activation of an
     expression on this face."""
     e = subject.expression_activation(expression)
-    both = _sides(_point_metrics(subject, np.stack([np.zeros_like(e), e])))
+    both = _sides(point_metrics(subject, np.stack([np.zeros_like(e), e])))
     return both[1] - both[0]
 
 
@@ -298,7 +299,7 @@ def _design(
         if not e.any():
             continue
         model0, jac_e = jacobian(subject, e)
-        rest0 = _sides(_point_metrics(subject, np.zeros(len(subject.muscles))))
+        rest0 = _sides(point_metrics(subject, np.zeros(len(subject.muscles))))
         model_exc = model0 - rest0  # (2, K) standard excursion per side
         moved = _moved(model_exc)
         measured_exc = np.array(

@@ -15,16 +15,9 @@ from .attribution import KEY_METRICS, TREAT_MIN, Attribution
 from .errors import InputError, Notice
 from .metrics import LABELS, symmetry_index
 from .plan import Injection, Plan, plan_to_json
-from .prediction import (
-    FLIP_MIN_MM,
-    PEAK_DAY,
-    Subject,
-    _activation_change,
-    _effects,
-    _point_metrics,
-    predict,
-)
-from .suggest import STEP_UNITS, Draws
+from .prediction import FLIP_MIN_MM, PEAK_DAY, Subject, predict
+from .response import Draws, activation_change, effects, point_metrics
+from .suggest import SAMPLES, STEP_UNITS
 
 SCHEDULE_SCHEMA = "symmetry-studio/schedule/1"
 HORIZON_DAYS = 365
@@ -158,9 +151,9 @@ def _top_up_units(inj: Injection, scale: float, product: str) -> float:
 def _diffs(subject: Subject, plan: Plan, days: np.ndarray, draws: Draws | None) -> np.ndarray:
     """Key-measurement differences (…, T, K) for a plan (median parameters or draws)."""
     params = pharmacology.Params() if draws is None else draws.params
-    inh, thick = _effects(subject, plan, days, params)
+    inh, thick = effects(subject, plan, days, params)
     response = 1.0 if draws is None else draws.response[:, None, None]
-    per = _point_metrics(subject, _activation_change(subject, inh, thick, 0.0, response))
+    per = point_metrics(subject, activation_change(subject, inh, thick, 0.0, response))
     return np.stack([per["left"][n] - per["right"][n] for n in KEY_METRICS], axis=-1)
 
 
@@ -194,7 +187,7 @@ def _top_up(
             chosen.append(inj)
     if not chosen:
         return [], ""
-    draws = Draws.like_predict()
+    draws = Draws.sample(SAMPLES, 0)
     sign = np.where(d0 >= 0, 1.0, -1.0)
     treated = np.abs(d0) >= FLIP_MIN_MM
     scale = TOPUP_FRACTION
@@ -220,7 +213,7 @@ def _top_up(
 def _half_effect_day(subject: Subject, plan: Plan) -> float:
     """First day after the peak on which the plan's total tone reduction is down to half."""
     days = np.arange(0.0, 241.0)
-    inh, _ = _effects(subject, plan, days, pharmacology.Params())
+    inh, _ = effects(subject, plan, days, pharmacology.Params())
     effect = (inh * np.where(subject.bulk, 0.0, subject.tone)).sum(axis=-1)
     if effect.max() <= 0:
         return float(MAINTENANCE_MIN_DAYS)
@@ -404,9 +397,9 @@ def _merge(injections: list[Injection]) -> list[Injection]:
 
 def _symmetry_over(subject: Subject, plan: Plan, days: np.ndarray) -> dict[str, np.ndarray]:
     """Symmetry index (median, p10, p90) on each day from SI_SAMPLES draws of the full mesh."""
-    draws = Draws.like_predict(SI_SAMPLES)
-    inh, thick = _effects(subject, plan, days, draws.params)
-    delta = _activation_change(subject, inh, thick, 0.0, draws.response[:, None, None])
+    draws = Draws.sample(SI_SAMPLES, 0)
+    inh, thick = effects(subject, plan, days, draws.params)
+    delta = activation_change(subject, inh, thick, 0.0, draws.response[:, None, None])
     verts = subject.analysis.mesh.vertices_mm + np.tensordot(
         delta, subject.landmark_basis, axes=([-1], [0])
     )  # (n, T, 468, 3)
