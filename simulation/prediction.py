@@ -226,6 +226,7 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                     "over_session_maximum",
                     f"{in_window:.0f} U (ona-equivalent) within 3 months from day {d:g}: "
                     f"above the {limit:.0f} U label maximum",
+                    day=float(d),
                 )
             )
             break
@@ -241,12 +242,14 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                     "frontalis_without_glabella",
                     f"day {d:g}: frontalis treated without the glabella; the unopposed "
                     "depressors can drop the brow (treat both together)",
+                    day=float(d),
                 )
             )
     for k, inj in enumerate(plan.injections):
         where = f"injection {k + 1} ({inj.describe()})"
+        at = {"injection": k, "day": float(inj.day), "site": inj.site_id}
         for code, message in atlas.danger_zones(inj.position(v468), v468, inj.target):
-            out.append(Notice(code, f"{where}: {message}", injection=k))
+            out.append(Notice(code, f"{where}: {message}", **at))
         sid = inj.site_id
         if sid:
             lo, hi = atlas.site(sid).usual_units
@@ -257,7 +260,7 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                         "unusual_dose",
                         f"{where}: {u:g} U ona-equivalent is far outside this site's usual "
                         f"{lo:g}-{hi:g} U",
-                        injection=k,
+                        **at,
                     )
                 )
     return out
