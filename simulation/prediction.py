@@ -17,6 +17,7 @@ from . import atlas, pharmacology
 from .errors import Notice
 from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, symmetry_index
 from .plan import Plan, plan_to_json
+from .resources import THRESHOLDS, data_values, load_json
 from .response import (
     Draws,
     Subject,
@@ -44,11 +45,16 @@ __all__ = [
 SIMULATION_SCHEMA = "symmetry-studio/simulation/1"
 DEFAULT_DAYS = (0.0, 3.0, 14.0, 90.0, 180.0)
 PEAK_DAY = 14.0  # review visit; effects reach their plateau by about day 14 (clinical-basis.md)
-# Warning thresholds (assumptions, chosen from the visibility and normal-asymmetry figures in
-# clinical-basis.md): a brow dropping 1 mm or an eye narrowing 0.5 mm is worth a word.
-BROW_DROP_WARN_MM = 1.0
-LID_DROP_WARN_MM = 0.5
-FLIP_MIN_MM = 0.5
+# Warning thresholds and the frontalis-without-glabella rule, with their reasons:
+# meshes/thresholds.json "warnings" (a brow dropping 1 mm or an eye narrowing 0.5 mm is worth a
+# word; a flip past 0.5 mm is an over-correction).
+_WARN = data_values(THRESHOLDS, "warnings")
+BROW_DROP_WARN_MM: float = _WARN["brow_drop_mm"]
+LID_DROP_WARN_MM: float = _WARN["lid_drop_mm"]
+FLIP_MIN_MM: float = _WARN["flip_min_mm"]
+_FRONTALIS_RULE = load_json(THRESHOLDS)["warnings"]["frontalis_without_glabella"]
+FRONTALIS: frozenset[str] = frozenset(_FRONTALIS_RULE["treated"])
+GLABELLA: frozenset[str] = frozenset(_FRONTALIS_RULE["needs_one_of"])
 # The outcome warnings judge a plan on their own, smaller batch of draws (a seed of their own,
 # so they do not move when `predict` is asked for another seed or sample count).
 OUTCOME_SAMPLES = 100
@@ -233,10 +239,7 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
     for d in np.unique(days):
         targets = {(plan.injections[k].target or "") for k in np.flatnonzero(days == d)}
         bases = {t.removesuffix("_left").removesuffix("_right") for t in targets}
-        if bases & {"frontalis_medial", "frontalis_lateral"} and not bases & {
-            "corrugator_supercilii",
-            "procerus",
-        }:
+        if bases & FRONTALIS and not bases & GLABELLA:
             out.append(
                 Notice(
                     "frontalis_without_glabella",

@@ -16,31 +16,30 @@ from .errors import InputError, Notice
 from .metrics import LABELS, symmetry_index
 from .plan import Injection, Plan, plan_to_json
 from .prediction import FLIP_MIN_MM, PEAK_DAY, Subject, predict
+from .resources import THRESHOLDS, data_values
 from .response import Draws, activation_change, effects, point_metrics
 from .suggest import SAMPLES, STEP_UNITS
 
 SCHEDULE_SCHEMA = "symmetry-studio/schedule/1"
 HORIZON_DAYS = 365
-REVIEW_DAY = 14  # review at 2 weeks, top up (clinical-basis.md: under-correct, review, top up)
-TOPUP_FRACTION = 0.25  # of the first dose at the sites that correct (brief; assumption)
-TOPUP_RESIDUAL_MM = 1.0  # a residual worth a top-up (brief; the treatment threshold)
-# Maintenance when the effect has fallen to half of its peak, within 12-16 weeks (issue; 12 weeks
-# is also the label's minimum interval, clinical-basis.md "at least 3 months apart").
-MAINTENANCE_MIN_DAYS = 84
-MAINTENANCE_MAX_DAYS = 112
-HALF_EFFECT = 0.5
-# Masseter: 2-3 sessions 10-12 weeks apart, then twice a year (clinical-basis.md, seed). 84 days
-# is the top of 10-12 weeks and meets the label's 3-month minimum; 182 days is half a year.
-MASSETER_CYCLES = 3
-MASSETER_INTERVAL_DAYS = 84
-MASSETER_LATER_DAYS = 182
-# An event: the last session before it at least 3-4 weeks ahead (issue; 21 days puts the event on
-# the plateau, reached by day 10-14), 12 weeks for masseter slimming (thinning lowest at ~week
-# 11-12, clinical-basis.md). A session up to EVENT_WINDOW_DAYS before that latest date still has
-# the event near its plateau (assumption: the effect holds near its peak for ~6-7 weeks).
-EVENT_LEAD_DAYS = 21
-MASSETER_EVENT_LEAD_DAYS = 84
-EVENT_WINDOW_DAYS = 28
+# Visit intervals and top-up rules, with their sources: meshes/thresholds.json "schedule". Review
+# at 2 weeks and top up a quarter of the first dose when a residual over one treatment threshold
+# remains; maintenance when the effect has halved, within 12-16 weeks; masseter: three sessions
+# 12 weeks apart, then twice a year; an event: the last session at least 3 weeks ahead (12 for
+# masseter slimming), up to EVENT_WINDOW_DAYS earlier still near the plateau.
+_INTERVALS = data_values(THRESHOLDS, "schedule")
+REVIEW_DAY: int = _INTERVALS["review_day"]
+TOPUP_FRACTION: float = _INTERVALS["topup_fraction"]
+TOPUP_RESIDUAL_MM: float = _INTERVALS["topup_residual_mm"]
+MAINTENANCE_MIN_DAYS: int = _INTERVALS["maintenance_min_days"]
+MAINTENANCE_MAX_DAYS: int = _INTERVALS["maintenance_max_days"]
+HALF_EFFECT: float = _INTERVALS["half_effect"]
+MASSETER_CYCLES: int = _INTERVALS["masseter_cycles"]
+MASSETER_INTERVAL_DAYS: int = _INTERVALS["masseter_interval_days"]
+MASSETER_LATER_DAYS: int = _INTERVALS["masseter_later_days"]
+EVENT_LEAD_DAYS: int = _INTERVALS["event_lead_days"]
+MASSETER_EVENT_LEAD_DAYS: int = _INTERVALS["masseter_event_lead_days"]
+EVENT_WINDOW_DAYS: int = _INTERVALS["event_window_days"]
 TIMELINE_STEP_DAYS = 7
 SI_SAMPLES = 50  # draws for the symmetry-index range over the year (the metrics use 200)
 
