@@ -27,7 +27,8 @@ from simulation.analysis import analyze_image  # noqa: E402
 from simulation.ingest import flip_horizontal, load_image  # noqa: E402
 from simulation.pharmacology import Params  # noqa: E402
 from simulation.plan import parse_plan  # noqa: E402
-from simulation.prediction import _activation_change, _effects, build_subject, predict  # noqa: E402
+from simulation.prediction import build_subject, predict  # noqa: E402
+from simulation.response import activation_change, effects, point_metrics  # noqa: E402
 from tests.warp import (  # noqa: E402
     drop_upper_lid,
     height_difference_mm,
@@ -128,16 +129,14 @@ def bench_simulation() -> dict:
     expr = s.expression_activation("rest")
 
     def one_plan_one_day() -> None:
-        inh, thick = _effects(s, plan, day, Params())
-        delta = _activation_change(s, inh, thick, expr)
+        inh, thick = effects(s, plan, day, Params())
+        delta = activation_change(s, inh, thick, expr)
         np.tensordot(delta, s.landmark_basis, axes=([-1], [0]))
-        from simulation.prediction import _point_metrics
-
-        _point_metrics(s, delta)
+        point_metrics(s, delta)
 
     one = timed(one_plan_one_day, 50)
-    inh, thick = _effects(s, plan, day, Params())
-    delta = _activation_change(s, inh, thick, expr)[0]
+    inh, thick = effects(s, plan, day, Params())
+    delta = activation_change(s, inh, thick, expr)[0]
     loads = sum(
         d * mechanics.muscle_load(s.model, m, a.mesh.vertices_mm)
         for d, m in zip(delta, s.muscles, strict=True)

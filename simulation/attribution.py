@@ -19,31 +19,17 @@ from scipy.optimize import lsq_linear
 
 from .analysis import Study
 from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, Z80, Metric
-from .prediction import Subject, _point_metrics
+from .prediction import Subject
+from .resources import THRESHOLDS, data_values
+from .response import point_metrics
 
 ATTRIBUTION_SCHEMA = "symmetry-studio/attribution/1"
 KEY_METRICS: tuple[str, ...] = tuple(n for n in METRIC_NAMES if n != "symmetry_index_mm")
 
-# Measurement noise of one photo's left-right difference (1 sd). assumption: the analysis recovers
-# a known 2.5 mm brow lift to 2.0-2.4 mm and mirrors to 0.1 mm (README, `make bench`), so ~0.3 mm
-# for points refined on the image; the jaw comes from landmarks and moves with head yaw (0.5 mm);
-# the smile angle: 0.3 mm over a ~25 mm half-mouth is ~0.7 degrees.
-NOISE: dict[str, float] = {
-    **{n: 0.3 for n in KEY_METRICS},
-    "lower_face_half_width_mm": 0.5,
-    "smile_angle_deg": 0.7,
-}
-# Smallest difference worth treating. assumption: below ~1 mm sits inside normal asymmetry
-# (healthy adults 1.3-1.8 mm mean brow difference, clinical-basis.md) and the measurement noise;
-# 2 degrees of smile angle is ~1 mm of corner height over a ~30 mm half-mouth. The lower-face
-# width is only worth slimming past half its 6 mm visibility threshold (Wang 2017): it moves by
-# millimetres with a few degrees of head turn, and masseter toxin for an invisible difference is
-# over-treatment (assumption).
-TREAT_MIN: dict[str, float] = {
-    **{n: 1.0 for n in KEY_METRICS},
-    "smile_angle_deg": 2.0,
-    "lower_face_half_width_mm": 3.0,
-}
+# Measurement noise of one photo's left-right difference (1 sd) and the smallest difference worth
+# treating, per key measurement; values and reasons in meshes/thresholds.json "attribution".
+NOISE: dict[str, float] = data_values(THRESHOLDS, "attribution", "noise")
+TREAT_MIN: dict[str, float] = data_values(THRESHOLDS, "attribution", "treat_min")
 # Prior on a muscle's side-to-side excess (relative, 1 sd), tightened to the muscle's upper bound
 # when that is smaller (a muscle near its maximal force cannot be much stronger, so it should not
 # soak up a share of every difference for free). assumption: strength differences of tens of
@@ -66,9 +52,9 @@ REPORT_MIN_MM = 0.1
 MOVE_MIN_MM = 1.5
 UNCHANGED_MM = 0.5
 UNCHANGED_FRAC = 0.25
-# Weakness: one side's excursion under half the other's (brief: e.g. < 50%; assumption) when
+# Weakness: one side's excursion under WEAK_RATIO of the other's (meshes/thresholds.json) when
 # the stronger side moves at least WEAK_MIN_MM (assumption: well above the noise).
-WEAK_RATIO = 0.5
+WEAK_RATIO: float = data_values(THRESHOLDS, "attribution")["weak_ratio"]
 WEAK_MIN_MM = 2.0
 STATIC_REASON = "static: volume, skeleton or laxity — not a toxin case"
 UNEXPLAINED_REASON = (
@@ -227,7 +213,7 @@ def jacobian(subject: Subject, base: np.ndarray | None = None) -> tuple[np.ndarr
     m = len(subject.muscles)
     b = np.zeros(m) if base is None else np.asarray(base, dtype=np.float64)
     deltas = np.vstack([b[None], b[None] + _FD_STEP * np.eye(m)])  # (M+1, M)
-    values = _sides(_point_metrics(subject, deltas))  # (M+1, 2, K)
+    values = _sides(point_metrics(subject, deltas))  # (M+1, 2, K)
     return values[0], (values[1:] - values[0]) / _FD_STEP
 
 
@@ -265,7 +251,7 @@ def _model_excursion(subject: Subject, expression: str) -> np.ndarray:
     """(2, K) per-side change of the key measurements from the standard activation of an
     expression on this face."""
     e = subject.expression_activation(expression)
-    both = _sides(_point_metrics(subject, np.stack([np.zeros_like(e), e])))
+    both = _sides(point_metrics(subject, np.stack([np.zeros_like(e), e])))
     return both[1] - both[0]
 
 
@@ -298,7 +284,7 @@ def _design(
         if not e.any():
             continue
         model0, jac_e = jacobian(subject, e)
-        rest0 = _sides(_point_metrics(subject, np.zeros(len(subject.muscles))))
+        rest0 = _sides(point_metrics(subject, np.zeros(len(subject.muscles))))
         model_exc = model0 - rest0  # (2, K) standard excursion per side
         moved = _moved(model_exc)
         measured_exc = np.array(

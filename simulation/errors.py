@@ -31,14 +31,21 @@ class ModelFileError(SymmetryStudioError):
 @dataclass(frozen=True)
 class Notice:
     """A warning attached to a result: a stable `code`, a readable `message`, and, for a plan
-    warning about one injection, that injection's index (0-based) so a UI can show it there."""
+    warning about one injection or session, that injection's index (0-based), its day and its
+    standard site, so a UI can show it there and group repeats without reading the message."""
 
     code: str
     message: str
     injection: int | None = None
+    day: float | None = None
+    site: str | None = None
 
-    def to_json(self) -> dict[str, str | int]:
-        out: dict[str, str | int] = {"code": self.code, "message": self.message}
+    def to_json(self) -> dict[str, str | int | float]:
+        out: dict[str, str | int | float] = {"code": self.code, "message": self.message}
         if self.injection is not None:
             out["injection"] = self.injection
+        if self.day is not None:
+            out["day"] = self.day
+        if self.site is not None:
+            out["site"] = self.site
         return out

@@ -12,25 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from .resources import THRESHOLDS, data_values
+
 SIDES = ("left", "right")
 Z80 = 1.2815515655446004  # the standard normal's 90th percentile: a ±Z80·sd band holds 80%
 
-# Smallest left-right difference that observers notice, mm (Wang 2017 systematic review:
-# eyelid 2 mm, mouth corner 3 mm, brow 3.5 mm; chin 6 mm used for the lower face). Smile angle:
-# 3 mm corner asymmetry over a ~25 mm half-mouth is ~7 degrees (derived, an assumption).
-VISIBILITY_MM = {
-    "brow_height_medial_mm": 3.5,
-    "brow_height_mm": 3.5,
-    "brow_height_lateral_mm": 3.5,
-    "mrd1_mm": 2.0,
-    "mrd2_mm": 2.0,
-    "palpebral_fissure_mm": 2.0,
-    "commissure_height_mm": 3.0,
-    "commissure_excursion_mm": 3.0,
-    "smile_angle_deg": 7.0,
-    "lower_face_half_width_mm": 6.0,
-    "symmetry_index_mm": None,
-}
+# Smallest left-right difference that observers notice, mm (degrees for the smile angle; None:
+# never called visible), with sources: meshes/thresholds.json "visibility_mm".
+VISIBILITY_MM: dict[str, float | None] = data_values(THRESHOLDS, "visibility_mm")
 METRIC_NAMES = tuple(VISIBILITY_MM)
 
 LABELS = {

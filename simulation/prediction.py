@@ -13,89 +13,52 @@ from typing import Any
 
 import numpy as np
 
-from . import atlas, mechanics, pharmacology
-from .analysis import EXPRESSIONS, Analysis
-from .errors import InputError, Notice
-from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, side_metrics, symmetry_index
+from . import atlas, pharmacology
+from .errors import Notice
+from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, symmetry_index
 from .plan import Plan, plan_to_json
-from .resources import load_json
+from .resources import THRESHOLDS, data_values, load_json
+from .response import (
+    Draws,
+    Subject,
+    activation_change,
+    build_subject,
+    effects,
+    measurement_noise,
+    point_metrics,
+)
+
+__all__ = [
+    "DEFAULT_DAYS",
+    "PEAK_DAY",
+    "SIMULATION_SCHEMA",
+    "MetricRange",
+    "Prediction",
+    "Range",
+    "Subject",
+    "build_subject",
+    "outcome_warnings",
+    "plan_warnings",
+    "predict",
+]
 
 SIMULATION_SCHEMA = "symmetry-studio/simulation/1"
 DEFAULT_DAYS = (0.0, 3.0, 14.0, 90.0, 180.0)
 PEAK_DAY = 14.0  # review visit; effects reach their plateau by about day 14 (clinical-basis.md)
-# Warning thresholds (assumptions, chosen from the visibility and normal-asymmetry figures in
-# clinical-basis.md): a brow dropping 1 mm or an eye narrowing 0.5 mm is worth a word.
-BROW_DROP_WARN_MM = 1.0
-LID_DROP_WARN_MM = 0.5
-FLIP_MIN_MM = 0.5
-# Assumption: a person's resting tone and tissue stiffness differ from the atlas average by a
-# factor with this log-SD (about ×0.74-×1.35 for the middle 68%), so the size of any predicted
-# movement is that uncertain on top of the pharmacology. Without it a saturating dose gave ranges
-# of ±0.1 mm, which no clinician would believe.
-RESPONSE_LOG_SD = 0.3
-
-
-@dataclass
-class Subject:
-    """One face ready to simulate: tissue model, response basis, and the measurement points'
-    per-muscle displacement (so metrics need no mesh-sized work)."""
-
-    analysis: Analysis
-    model: mechanics.TissueModel
-    basis: mechanics.ResponseBasis
-    muscles: tuple[atlas.Muscle, ...]
-    landmark_basis: np.ndarray  # (M, 468, 3) mm per unit
-    point_names: tuple[str, ...]
-    point_basis: np.ndarray  # (M, P, 2) mm per unit, face frame (x, y)
-    belly_mm: np.ndarray  # (M, 3)
-    belly_radius_mm: np.ndarray  # (M,)
-    size: np.ndarray  # (M,) relative muscle size for dose-response
-    tone: np.ndarray  # (M,) resting tone (fraction of max force)
-    bulk: np.ndarray  # (M,) bool
-    thickness_mm: np.ndarray  # (M,) bulk thickness, 0 elsewhere
-
-    @property
-    def muscle_ids(self) -> tuple[str, ...]:
-        return self.basis.muscle_ids
-
-    def expression_activation(self, expression: str) -> np.ndarray:
-        """(M,) standard activation of an expression (0 for rest)."""
-        if expression not in EXPRESSIONS:
-            raise InputError(
-                "unknown_expression",
-                f"unknown expression '{expression}': use one of {', '.join(EXPRESSIONS)}",
-            )
-        pattern = load_json("expressions.json")["expressions"][expression]
-        return np.array([pattern.get(m.base_id, 0.0) for m in self.muscles])
-
-
-def build_subject(analysis: Analysis, subdivisions: int = 2) -> Subject:
-    """Fit the tissue model to an analysed face and solve every muscle's response once."""
-    v468 = analysis.mesh.vertices_mm
-    muscles = atlas.muscles()
-    model = mechanics.build_tissue_model(v468, analysis.mesh.faces, subdivisions=subdivisions)
-    basis = mechanics.build_basis(model, muscles, v468)
-    lm = basis.landmark_displacements()
-    names = tuple(analysis.points_mm)
-    pts = np.zeros((len(muscles), len(names), 2))
-    for j, name in enumerate(names):
-        for i, w in analysis.point_anchors[name].items():
-            pts[:, j, :] += w * lm[:, i, :2]
-    return Subject(
-        analysis=analysis,
-        model=model,
-        basis=basis,
-        muscles=muscles,
-        landmark_basis=lm,
-        point_names=names,
-        point_basis=pts,
-        belly_mm=np.array([m.belly(v468) for m in muscles]),
-        belly_radius_mm=np.array([m.belly_radius_mm for m in muscles]),
-        size=np.array([pharmacology.reference_muscle_size(m.id) for m in muscles]),
-        tone=np.array([m.resting_tone for m in muscles]),
-        bulk=np.array([m.kind == "bulk" for m in muscles]),
-        thickness_mm=np.array([m.thickness_mm or 0.0 for m in muscles]),
-    )
+# Warning thresholds and the frontalis-without-glabella rule, with their reasons:
+# meshes/thresholds.json "warnings" (a brow dropping 1 mm or an eye narrowing 0.5 mm is worth a
+# word; a flip past 0.5 mm is an over-correction).
+_WARN = data_values(THRESHOLDS, "warnings")
+BROW_DROP_WARN_MM: float = _WARN["brow_drop_mm"]
+LID_DROP_WARN_MM: float = _WARN["lid_drop_mm"]
+FLIP_MIN_MM: float = _WARN["flip_min_mm"]
+_FRONTALIS_RULE = load_json(THRESHOLDS)["warnings"]["frontalis_without_glabella"]
+FRONTALIS: frozenset[str] = frozenset(_FRONTALIS_RULE["treated"])
+GLABELLA: frozenset[str] = frozenset(_FRONTALIS_RULE["needs_one_of"])
+# The outcome warnings judge a plan on their own, smaller batch of draws (a seed of their own,
+# so they do not move when `predict` is asked for another seed or sample count).
+OUTCOME_SAMPLES = 100
+OUTCOME_SEED = 1
 
 
 @dataclass(frozen=True)
@@ -185,71 +148,6 @@ class Prediction:
         }
 
 
-def _effects(
-    subject: Subject, plan: Plan, days: np.ndarray, params: pharmacology.Params
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inhibition (…, T, M) and relative thickness change (…, T, M) for a parameter draw."""
-    m = len(subject.muscles)
-    lead = () if params.n is None else (params.n,)
-    if not plan.injections:
-        zero = np.zeros((*lead, len(days), m))
-        return zero, zero
-    v468 = subject.analysis.mesh.vertices_mm
-    points = np.array([inj.position(v468) for inj in plan.injections])
-    units, volume = plan.units_ona(), plan.volumes_ml()
-    inj_days = np.array([inj.day for inj in plan.injections])
-    sessions = np.unique(inj_days)
-    received = np.stack(
-        [
-            pharmacology.received_units(
-                points[inj_days == s],
-                units[inj_days == s],
-                volume[inj_days == s],
-                subject.belly_mm,
-                subject.belly_radius_mm,
-                params,
-            )
-            for s in sessions
-        ],
-        axis=-2,
-    )  # (…, S, M)
-    inh = pharmacology.inhibition_over_time(
-        sessions, received, subject.size, days, plan.product, params
-    )
-    thick = np.zeros_like(inh)
-    if subject.bulk.any():
-        b = subject.bulk
-        thick[..., b] = pharmacology.thickness_change(
-            sessions, received[..., b], subject.size[b], days, plan.product, params
-        )
-    return inh, thick
-
-
-def _activation_change(
-    subject: Subject,
-    inh: np.ndarray,
-    thick: np.ndarray,
-    expression: np.ndarray,
-    response: float | np.ndarray = 1.0,
-) -> np.ndarray:
-    """Change of every muscle's load from the photographed face (…, T, M): resting tone lost,
-    expression weakened, bulk muscles thinned (mm); `response` scales the individual's tone."""
-    lin = ~subject.bulk
-    delta = np.where(lin, response * -subject.tone * inh + expression * (1.0 - inh), 0.0)
-    bulk = response * subject.thickness_mm * thick + expression * (1.0 - inh)
-    return np.where(subject.bulk, bulk, delta)
-
-
-def _point_metrics(subject: Subject, delta: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """Per-side metric values for activation changes (…, M) → arrays (…)."""
-    disp = np.tensordot(delta, subject.point_basis, axes=([-1], [0]))  # (…, P, 2)
-    pts = {
-        name: subject.analysis.points_mm[name] + disp[..., j, :]
-        for j, name in enumerate(subject.point_names)
-    }
-    return side_metrics(pts, subject.analysis.midline_x_mm)
-
-
 def predict(
     subject: Subject,
     plan: Plan,
@@ -266,16 +164,15 @@ def predict(
     days_arr = np.asarray(days, dtype=np.float64)
     expr = subject.expression_activation(expression)
     median = pharmacology.Params()
-    inh_med, thick_med = _effects(subject, plan, days_arr, median)
-    delta_med = _activation_change(subject, inh_med, thick_med, expr)  # (T, M)
+    inh_med, thick_med = effects(subject, plan, days_arr, median)
+    delta_med = activation_change(subject, inh_med, thick_med, expr)  # (T, M)
     disp = np.tensordot(delta_med, subject.landmark_basis, axes=([-1], [0]))  # (T, 468, 3)
     verts = subject.analysis.mesh.vertices_mm[None] + disp
 
-    rng = np.random.default_rng(seed)
-    draws = pharmacology.sample_params(samples, rng)
-    inh_s, thick_s = _effects(subject, plan, days_arr, draws)
-    response = np.exp(RESPONSE_LOG_SD * rng.standard_normal(samples))[:, None, None]
-    per_side = _point_metrics(subject, _activation_change(subject, inh_s, thick_s, expr, response))
+    draws = Draws.sample(samples, seed)
+    inh_s, thick_s = effects(subject, plan, days_arr, draws.params)
+    response = draws.response[:, None, None]
+    per_side = point_metrics(subject, activation_change(subject, inh_s, thick_s, expr, response))
     mirror = subject.analysis.mesh.mirror
     si = symmetry_index(verts, mirror)  # (T,)
 
@@ -285,8 +182,7 @@ def predict(
     diff = left - right
     if measurement_error:
         sd = np.array([subject.analysis.metrics[n].diff_sd for n in two_sided])
-        error = sd[:, None] * np.random.default_rng([seed, 1]).standard_normal((len(sd), samples))
-        diff = diff + error[:, :, None]
+        diff = diff + measurement_noise(sd, samples, seed)[:, :, None]
     # one percentile call for every metric, side and day: (3 quantiles, 3 series, K, T)
     q = np.percentile(np.stack([left, right, diff]), [10, 50, 90], axis=2)
     metrics: list[dict[str, MetricRange]] = []
@@ -336,27 +232,27 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                     "over_session_maximum",
                     f"{in_window:.0f} U (ona-equivalent) within 3 months from day {d:g}: "
                     f"above the {limit:.0f} U label maximum",
+                    day=float(d),
                 )
             )
             break
     for d in np.unique(days):
         targets = {(plan.injections[k].target or "") for k in np.flatnonzero(days == d)}
         bases = {t.removesuffix("_left").removesuffix("_right") for t in targets}
-        if bases & {"frontalis_medial", "frontalis_lateral"} and not bases & {
-            "corrugator_supercilii",
-            "procerus",
-        }:
+        if bases & FRONTALIS and not bases & GLABELLA:
             out.append(
                 Notice(
                     "frontalis_without_glabella",
                     f"day {d:g}: frontalis treated without the glabella; the unopposed "
                     "depressors can drop the brow (treat both together)",
+                    day=float(d),
                 )
             )
     for k, inj in enumerate(plan.injections):
         where = f"injection {k + 1} ({inj.describe()})"
+        at = {"injection": k, "day": float(inj.day), "site": inj.site_id}
         for code, message in atlas.danger_zones(inj.position(v468), v468, inj.target):
-            out.append(Notice(code, f"{where}: {message}", injection=k))
+            out.append(Notice(code, f"{where}: {message}", **at))
         sid = inj.site_id
         if sid:
             lo, hi = atlas.site(sid).usual_units
@@ -367,7 +263,7 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                         "unusual_dose",
                         f"{where}: {u:g} U ona-equivalent is far outside this site's usual "
                         f"{lo:g}-{hi:g} U",
-                        injection=k,
+                        **at,
                     )
                 )
     return out
@@ -379,12 +275,11 @@ def outcome_warnings(subject: Subject, plan: Plan) -> list[Notice]:
     if not plan.injections:
         return []
     out: list[Notice] = []
-    rng = np.random.default_rng(1)
-    draws = pharmacology.sample_params(100, rng)
+    draws = Draws.sample(OUTCOME_SAMPLES, OUTCOME_SEED)
     day = np.array([PEAK_DAY])
-    inh, thick = _effects(subject, plan, day, draws)
-    response = np.exp(RESPONSE_LOG_SD * rng.standard_normal(100))[:, None, None]
-    after = _point_metrics(subject, _activation_change(subject, inh, thick, 0.0, response))
+    inh, thick = effects(subject, plan, day, draws.params)
+    response = draws.response[:, None, None]
+    after = point_metrics(subject, activation_change(subject, inh, thick, 0.0, response))
     base = subject.analysis.metrics
     for name in ("brow_height_mm", "brow_height_lateral_mm", "commissure_height_mm"):
         before = base[name].diff

@@ -23,3 +23,15 @@ def load_json(name: str) -> Any:
     """A JSON data file from `meshes/`, parsed once per process."""
     with (meshes_dir() / name).open(encoding="utf-8") as fh:
         return json.load(fh)
+
+
+THRESHOLDS = "thresholds.json"
+
+
+def data_values(name: str, *path: str) -> dict[str, Any]:
+    """The `value` of each {value, source} entry under `path` in a `meshes/` JSON file, in file
+    order (the sources stay in the file, beside the numbers)."""
+    node = load_json(name)
+    for key in path:
+        node = node[key]
+    return {k: v["value"] for k, v in node.items() if isinstance(v, dict) and "value" in v}

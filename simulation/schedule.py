@@ -15,39 +15,31 @@ from .attribution import KEY_METRICS, TREAT_MIN, Attribution
 from .errors import InputError, Notice
 from .metrics import LABELS, symmetry_index
 from .plan import Injection, Plan, plan_to_json
-from .prediction import (
-    FLIP_MIN_MM,
-    PEAK_DAY,
-    Subject,
-    _activation_change,
-    _effects,
-    _point_metrics,
-    predict,
-)
-from .suggest import STEP_UNITS, Draws
+from .prediction import FLIP_MIN_MM, PEAK_DAY, Subject, predict
+from .resources import THRESHOLDS, data_values
+from .response import Draws, activation_change, effects, point_metrics
+from .suggest import SAMPLES, STEP_UNITS
 
 SCHEDULE_SCHEMA = "symmetry-studio/schedule/1"
 HORIZON_DAYS = 365
-REVIEW_DAY = 14  # review at 2 weeks, top up (clinical-basis.md: under-correct, review, top up)
-TOPUP_FRACTION = 0.25  # of the first dose at the sites that correct (brief; assumption)
-TOPUP_RESIDUAL_MM = 1.0  # a residual worth a top-up (brief; the treatment threshold)
-# Maintenance when the effect has fallen to half of its peak, within 12-16 weeks (issue; 12 weeks
-# is also the label's minimum interval, clinical-basis.md "at least 3 months apart").
-MAINTENANCE_MIN_DAYS = 84
-MAINTENANCE_MAX_DAYS = 112
-HALF_EFFECT = 0.5
-# Masseter: 2-3 sessions 10-12 weeks apart, then twice a year (clinical-basis.md, seed). 84 days
-# is the top of 10-12 weeks and meets the label's 3-month minimum; 182 days is half a year.
-MASSETER_CYCLES = 3
-MASSETER_INTERVAL_DAYS = 84
-MASSETER_LATER_DAYS = 182
-# An event: the last session before it at least 3-4 weeks ahead (issue; 21 days puts the event on
-# the plateau, reached by day 10-14), 12 weeks for masseter slimming (thinning lowest at ~week
-# 11-12, clinical-basis.md). A session up to EVENT_WINDOW_DAYS before that latest date still has
-# the event near its plateau (assumption: the effect holds near its peak for ~6-7 weeks).
-EVENT_LEAD_DAYS = 21
-MASSETER_EVENT_LEAD_DAYS = 84
-EVENT_WINDOW_DAYS = 28
+# Visit intervals and top-up rules, with their sources: meshes/thresholds.json "schedule". Review
+# at 2 weeks and top up a quarter of the first dose when a residual over one treatment threshold
+# remains; maintenance when the effect has halved, within 12-16 weeks; masseter: three sessions
+# 12 weeks apart, then twice a year; an event: the last session at least 3 weeks ahead (12 for
+# masseter slimming), up to EVENT_WINDOW_DAYS earlier still near the plateau.
+_INTERVALS = data_values(THRESHOLDS, "schedule")
+REVIEW_DAY: int = _INTERVALS["review_day"]
+TOPUP_FRACTION: float = _INTERVALS["topup_fraction"]
+TOPUP_RESIDUAL_MM: float = _INTERVALS["topup_residual_mm"]
+MAINTENANCE_MIN_DAYS: int = _INTERVALS["maintenance_min_days"]
+MAINTENANCE_MAX_DAYS: int = _INTERVALS["maintenance_max_days"]
+HALF_EFFECT: float = _INTERVALS["half_effect"]
+MASSETER_CYCLES: int = _INTERVALS["masseter_cycles"]
+MASSETER_INTERVAL_DAYS: int = _INTERVALS["masseter_interval_days"]
+MASSETER_LATER_DAYS: int = _INTERVALS["masseter_later_days"]
+EVENT_LEAD_DAYS: int = _INTERVALS["event_lead_days"]
+MASSETER_EVENT_LEAD_DAYS: int = _INTERVALS["masseter_event_lead_days"]
+EVENT_WINDOW_DAYS: int = _INTERVALS["event_window_days"]
 TIMELINE_STEP_DAYS = 7
 SI_SAMPLES = 50  # draws for the symmetry-index range over the year (the metrics use 200)
 
@@ -158,9 +150,9 @@ def _top_up_units(inj: Injection, scale: float, product: str) -> float:
 def _diffs(subject: Subject, plan: Plan, days: np.ndarray, draws: Draws | None) -> np.ndarray:
     """Key-measurement differences (…, T, K) for a plan (median parameters or draws)."""
     params = pharmacology.Params() if draws is None else draws.params
-    inh, thick = _effects(subject, plan, days, params)
+    inh, thick = effects(subject, plan, days, params)
     response = 1.0 if draws is None else draws.response[:, None, None]
-    per = _point_metrics(subject, _activation_change(subject, inh, thick, 0.0, response))
+    per = point_metrics(subject, activation_change(subject, inh, thick, 0.0, response))
     return np.stack([per["left"][n] - per["right"][n] for n in KEY_METRICS], axis=-1)
 
 
@@ -194,7 +186,7 @@ def _top_up(
             chosen.append(inj)
     if not chosen:
         return [], ""
-    draws = Draws.like_predict()
+    draws = Draws.sample(SAMPLES, 0)
     sign = np.where(d0 >= 0, 1.0, -1.0)
     treated = np.abs(d0) >= FLIP_MIN_MM
     scale = TOPUP_FRACTION
@@ -220,7 +212,7 @@ def _top_up(
 def _half_effect_day(subject: Subject, plan: Plan) -> float:
     """First day after the peak on which the plan's total tone reduction is down to half."""
     days = np.arange(0.0, 241.0)
-    inh, _ = _effects(subject, plan, days, pharmacology.Params())
+    inh, _ = effects(subject, plan, days, pharmacology.Params())
     effect = (inh * np.where(subject.bulk, 0.0, subject.tone)).sum(axis=-1)
     if effect.max() <= 0:
         return float(MAINTENANCE_MIN_DAYS)
@@ -404,9 +396,9 @@ def _merge(injections: list[Injection]) -> list[Injection]:
 
 def _symmetry_over(subject: Subject, plan: Plan, days: np.ndarray) -> dict[str, np.ndarray]:
     """Symmetry index (median, p10, p90) on each day from SI_SAMPLES draws of the full mesh."""
-    draws = Draws.like_predict(SI_SAMPLES)
-    inh, thick = _effects(subject, plan, days, draws.params)
-    delta = _activation_change(subject, inh, thick, 0.0, draws.response[:, None, None])
+    draws = Draws.sample(SI_SAMPLES, 0)
+    inh, thick = effects(subject, plan, days, draws.params)
+    delta = activation_change(subject, inh, thick, 0.0, draws.response[:, None, None])
     verts = subject.analysis.mesh.vertices_mm + np.tensordot(
         delta, subject.landmark_basis, axes=([-1], [0])
     )  # (n, T, 468, 3)

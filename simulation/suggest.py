@@ -21,18 +21,8 @@ from .attribution import KEY_METRICS, TREAT_MIN, Attribution, attribute
 from .errors import InputError, Notice
 from .metrics import LABELS, VISIBILITY_MM, symmetry_index
 from .plan import DEFAULT_DILUTION_ML_PER_100U, Injection, Plan, plan_to_json
-from .prediction import (
-    LID_DROP_WARN_MM,
-    PEAK_DAY,
-    RESPONSE_LOG_SD,
-    Prediction,
-    Range,
-    Subject,
-    _activation_change,
-    _effects,
-    _point_metrics,
-    predict,
-)
+from .prediction import LID_DROP_WARN_MM, PEAK_DAY, Prediction, Range, Subject, predict
+from .response import Draws, activation_change, effects, point_metrics
 
 SUGGESTION_SCHEMA = "symmetry-studio/suggestion/1"
 # Share of the muscle-explained asymmetry each alternative aims to remove. conservative is the
@@ -172,20 +162,6 @@ def candidate_sites(subject: Subject) -> tuple[atlas.InjectionSite, ...]:
     return tuple(s for s, r, u in zip(safe, received, units, strict=True) if r >= REACH_MIN * u)
 
 
-@dataclass(frozen=True)
-class Draws:
-    """The uncertainty draws `predict` uses for a seed: pharmacology and individual response."""
-
-    params: pharmacology.Params
-    response: np.ndarray  # (n,) factor on the individual's tone and tissue response
-
-    @staticmethod
-    def like_predict(n: int = SAMPLES, seed: int = 0) -> Draws:
-        rng = np.random.default_rng(seed)
-        params = pharmacology.sample_params(n, rng)
-        return Draws(params, np.exp(RESPONSE_LOG_SD * rng.standard_normal(n)))
-
-
 class Evaluator:
     """Batched prediction of plans over a fixed list of sites, for one subject and product:
     peak activation change (day 14; bulk muscles week 12) and per-side key measurements."""
@@ -276,7 +252,7 @@ class Evaluator:
             else:
                 thick[:, b] = self._sampled_thickness(received[:, b], p)
         response = 1.0 if draws is None else draws.response[:, None]
-        return _activation_change(s, inh, thick, 0.0, response)
+        return activation_change(s, inh, thick, 0.0, response)
 
     def _sampled_thickness(self, received: np.ndarray, p: pharmacology.Params) -> np.ndarray:
         """Week-12 thickness change (n, Mb) of the bulk muscles under sampled draws, memoised:
@@ -305,7 +281,7 @@ class Evaluator:
 
     def sides(self, delta: np.ndarray) -> np.ndarray:
         """Per-side key measurements (L, 2, K) after activation changes (L, M)."""
-        per = _point_metrics(self.subject, delta)
+        per = point_metrics(self.subject, delta)
         return np.stack(
             [np.stack([per[x][n] for n in KEY_METRICS], axis=-1) for x in ("left", "right")],
             axis=-2,
@@ -566,10 +542,10 @@ def _verify(
     for n in KEY_METRICS:
         t = 1 if n == "lower_face_half_width_mm" else 0
         predicted[n] = PredictedDiff(float(pr.days[t]), base[n].diff, pr.metrics[t][n].diff)
-    draws = Draws.like_predict()
-    inh, thick = _effects(subject, plan, np.array([PEAK_DAY]), draws.params)
+    draws = Draws.sample(SAMPLES, 0)
+    inh, thick = effects(subject, plan, np.array([PEAK_DAY]), draws.params)
     response = draws.response[:, None, None]
-    delta = _activation_change(subject, inh, thick, 0.0, response)[:, 0, :]  # (n, M)
+    delta = activation_change(subject, inh, thick, 0.0, response)[:, 0, :]  # (n, M)
     verts = subject.analysis.mesh.vertices_mm + np.tensordot(
         delta, subject.landmark_basis, axes=([-1], [0])
     )
@@ -618,7 +594,7 @@ def suggest(
     limit = session_max if max_units is None else min(float(max_units), session_max)
     before = ev.sides(np.zeros((1, len(subject.muscles))))[0]
     d0 = before[0] - before[1]
-    draws = Draws.like_predict()
+    draws = Draws.sample(SAMPLES, 0)
 
     plans: list[SuggestedPlan] = []
     seen: set[bytes] = set()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .attribution import Attribution
+from .errors import Notice
 from .metrics import LABELS, METRIC_NAMES, VISIBILITY_MM, Z80, Metric
 from .noteworthy import noteworthy
 from .prediction import Range
@@ -275,31 +275,38 @@ def visit_rows(sched: Schedule, brand: str) -> list[dict[str, Any]]:
     return rows
 
 
-_INJECTION_WARNING = re.compile(
-    r"^injection \d+ \((?P<what>.+), day (?P<day>[\d.]+)\): (?P<why>.+)$"
-)
+def _undated(n: Notice) -> tuple[str, str] | None:
+    """A per-injection notice's (what, why) without its injection number and day, which the
+    notice carries as fields; None for any other notice."""
+    if n.injection is None or n.day is None:
+        return None
+    what, sep, why = n.message.removeprefix(f"injection {n.injection + 1} (").partition(
+        f", day {n.day:g}): "
+    )
+    return (what, why) if sep else None
 
 
-def grouped_warnings(messages: Sequence[str]) -> list[str]:
+def grouped_warnings(notices: Sequence[Notice]) -> list[str]:
     """One line per problem: a plan repeated at every visit would repeat its warnings, so the
-    same injection's same problem is listed once with its days."""
-    days: dict[tuple[str, str], list[str]] = {}
-    order: list[str | tuple[str, str]] = []
-    for m in messages:
-        hit = _INJECTION_WARNING.match(m)
-        if hit is None:
-            order.append(m)
+    same injection's same problem (code, site, wording) is listed once with its days."""
+    days: dict[tuple[str, str | None, str, str], list[float]] = {}
+    order: list[str | tuple[str, str | None, str, str]] = []
+    for n in notices:
+        parts = _undated(n)
+        if parts is None:
+            order.append(n.message)
             continue
-        key = (hit["what"], hit["why"])
+        key = (n.code, n.site, *parts)
         if key not in days:
             days[key] = []
             order.append(key)
-        days[key].append(hit["day"])
+        days[key].append(n.day)
     out = []
     for item in order:
         if isinstance(item, str):
             out.append(item)
         else:
-            d = days[item]
-            out.append(f"{item[0]} (day{'s' if len(d) > 1 else ''} {', '.join(d)}): {item[1]}")
+            d = ", ".join(f"{x:g}" for x in days[item])
+            s = "s" if len(days[item]) > 1 else ""
+            out.append(f"{item[2]} (day{s} {d}): {item[3]}")
     return out

@@ -55,6 +55,35 @@ def test_every_number_has_a_source_or_an_assumption():
     assert valued > 40
 
 
+def test_every_threshold_and_interval_has_a_source_or_an_assumption():
+    """meshes/thresholds.json: each number is {value, source} (value may be null: no
+    threshold), each rule names its source, and the modules read exactly these values."""
+    from simulation import attribution, metrics, prediction, schedule
+    from simulation.resources import THRESHOLDS
+
+    data = load_json(THRESHOLDS)
+    assert data["schema"] == "symmetry-studio/thresholds/1"
+    sources = data["sources"]
+    valued = 0
+    for path, node in _walk(data):
+        if isinstance(node, dict) and ("value" in node or "source" in node):
+            valued += "value" in node
+            src = node.get("source", "")
+            assert src in sources or src.startswith("assumption: "), path
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            assert path.endswith(".value"), f"bare number at {path}"
+    assert valued >= 40
+    assert all(len(citation) > 40 for citation in sources.values())
+    assert metrics.VISIBILITY_MM["brow_height_mm"] == 3.5
+    assert metrics.VISIBILITY_MM["symmetry_index_mm"] is None
+    assert tuple(attribution.NOISE) == tuple(attribution.TREAT_MIN) == attribution.KEY_METRICS
+    assert (attribution.TREAT_MIN["lower_face_half_width_mm"], attribution.WEAK_RATIO) == (3, 0.5)
+    assert (prediction.BROW_DROP_WARN_MM, prediction.LID_DROP_WARN_MM) == (1.0, 0.5)
+    assert sorted(prediction.GLABELLA) == ["corrugator_supercilii", "procerus"]
+    assert (schedule.REVIEW_DAY, schedule.MAINTENANCE_MIN_DAYS) == (14, 84)
+    assert isinstance(schedule.MASSETER_LATER_DAYS, int)
+
+
 # --- products -------------------------------------------------------------------------------
 
 

@@ -21,16 +21,11 @@ from simulation.attribution import KEY_METRICS, attribute
 from simulation.errors import InputError
 from simulation.metrics import VISIBILITY_MM, build_metrics, symmetry_index
 from simulation.plan import parse_plan
-from simulation.prediction import (
-    _activation_change,
-    _effects,
-    _point_metrics,
-    build_subject,
-    predict,
-)
+from simulation.prediction import build_subject, predict
+from simulation.response import Draws, activation_change, effects, point_metrics
 from simulation.schedule import schedule
 from simulation.suggest import (
-    Draws,
+    SAMPLES,
     Evaluator,
     candidate_sites,
     suggest,
@@ -264,13 +259,13 @@ def test_the_evaluator_matches_predict():
     steps[pick] = np.minimum(ev.jmax[pick], rng.integers(1, 6, 4))
     plan = ev.plan(steps)
     # median parameters, day 14
-    inh, thick = _effects(s, plan, np.array([14.0]), pharmacology.Params())
-    per = _point_metrics(s, _activation_change(s, inh, thick, 0.0)[0])
+    inh, thick = effects(s, plan, np.array([14.0]), pharmacology.Params())
+    per = point_metrics(s, activation_change(s, inh, thick, 0.0)[0])
     mine = ev.sides(ev.delta(ev.received(steps[None])))[0]
     for k, n in enumerate(KEY_METRICS):
         assert mine[0, k] == pytest.approx(float(per["left"][n]), abs=1e-9)
     # sampled draws: the same percentiles as predict
-    draws = Draws.like_predict()
+    draws = Draws.sample(SAMPLES, 0)
     sides = ev.sides(ev.delta(ev.received_sampled(ev.units(steps), draws), draws))
     pr = predict(s, plan, [14.0], measurement_error=False)
     for k, n in enumerate(KEY_METRICS):
@@ -283,8 +278,8 @@ def test_the_evaluator_matches_predict():
     width = KEY_METRICS.index("lower_face_half_width_mm")
     mine = ev.sides(ev.delta(ev.received(steps[None])))[0, 1, width]
     sampled = ev.sides(ev.delta(ev.received_sampled(ev.units(steps), draws), draws))
-    inh, thick = _effects(s, ev.plan(steps), np.array([84.0]), pharmacology.Params())
-    per = _point_metrics(s, _activation_change(s, inh, thick, 0.0)[0])
+    inh, thick = effects(s, ev.plan(steps), np.array([84.0]), pharmacology.Params())
+    per = point_metrics(s, activation_change(s, inh, thick, 0.0)[0])
     assert mine == pytest.approx(float(per["right"]["lower_face_half_width_mm"]), abs=1e-3)
     pr = predict(s, ev.plan(steps), [84.0]).metrics[0]["lower_face_half_width_mm"].right
     assert np.percentile(sampled[:, 1, width], 90) == pytest.approx(pr.p90, abs=1e-3)

@@ -10,10 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from simulation.errors import SymmetryStudioError
+from simulation.errors import Notice, SymmetryStudioError
 from simulation.metrics import METRIC_NAMES, VISIBILITY_MM
 from simulation.noteworthy import noteworthy
-from simulation.prediction import MetricRange, Range
+from simulation.plan import parse_plan
+from simulation.prediction import MetricRange, Range, build_subject, plan_warnings
 from simulation.study import NO_PHOTO, assemble_study, subject_analysis
 from simulation.tables import (
     CSV_COLUMNS,
@@ -84,15 +85,46 @@ def test_measurements_csv_has_one_row_per_metric(rest) -> None:
 
 
 def test_repeated_injection_warnings_are_one_line_with_their_days() -> None:
-    messages = [
-        "injection 1 (corrugator_medial_right, 12 U, day 0): far outside the usual dose",
-        "a plan-wide note",
-        "injection 3 (corrugator_medial_right, 12 U, day 85): far outside the usual dose",
+    site = "corrugator_medial_right"
+    notices = [
+        Notice("unusual_dose", f"injection 1 ({site}, 12 U, day 0): far outside", 0, 0.0, site),
+        Notice("over_correction", "a plan-wide note"),
+        Notice("unusual_dose", f"injection 3 ({site}, 12 U, day 85): far outside", 2, 85.0, site),
+        # same wording at another site, and a session-wide notice with a day: never merged
+        Notice("unusual_dose", "injection 2 (procerus, 12 U, day 0): far outside", 1, 0.0, "x"),
+        Notice("frontalis_without_glabella", "day 0: frontalis alone", day=0.0),
     ]
-    assert grouped_warnings(messages) == [
-        "corrugator_medial_right, 12 U (days 0, 85): far outside the usual dose",
+    assert grouped_warnings(notices) == [
+        f"{site}, 12 U (days 0, 85): far outside",
         "a plan-wide note",
+        "procerus, 12 U (day 0): far outside",
+        "day 0: frontalis alone",
     ]
+    assert notices[0].to_json() == {
+        "code": "unusual_dose",
+        "message": notices[0].message,
+        "injection": 0,
+        "day": 0.0,
+        "site": site,
+    }
+    assert notices[1].to_json() == {"code": "over_correction", "message": "a plan-wide note"}
+
+
+def test_plan_warnings_carry_their_injection_day_and_site(rest) -> None:
+    plan = parse_plan(
+        {
+            "product": "ona",
+            "injections": [
+                {"site": "frontalis_lateral_left", "units": 3, "day": 0},
+                {"site": "corrugator_medial_right", "units": 12, "day": 90},
+            ],
+        }
+    )
+    got = {w.code: w for w in plan_warnings(build_subject(rest), plan)}
+    assert (got["unusual_dose"].injection, got["unusual_dose"].day) == (1, 90.0)
+    assert got["unusual_dose"].site == "corrugator_medial_right"
+    assert got["frontalis_without_glabella"].day == 0.0
+    assert got["frontalis_without_glabella"].site is None
 
 
 def test_the_study_is_built_on_the_rest_photo_with_one_photo_per_expression(rest) -> None:

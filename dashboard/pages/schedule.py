@@ -109,7 +109,7 @@ def schedule_page(rest: Analysis, study: Study) -> None:
     for n in sched.notes:
         st.caption(f"Note: {n}")
     _course(sched, rest)
-    for message in grouped_warnings([w.message for w in sched.warnings]):
+    for message in grouped_warnings(sched.warnings):
         st.warning(message, icon=":material/warning:")
     st.caption(
         "Maintenance when the predicted effect has halved (12–16 weeks; masseter: three cycles "
