@@ -404,3 +404,22 @@ def test_a_missing_model_is_named_in_every_tab(monkeypatch, tmp_path) -> None:
     for tab in (ANALYSIS, PREDICTION):
         errors = [e.value for e in _open(at, tab).error]
         assert any("landmark model not found" in e for e in errors), errors
+
+
+def test_plan_table_shows_site_labels_and_keeps_ids() -> None:
+    """The editor's site cells read as a clinician names the site; the plan still stores ids."""
+    at = _open(_app(), PLAN)
+    plan = at.session_state["active_plan"]
+    editor = next(d for d in at.dataframe if "warning" in d.value.columns)
+    assert list(editor.value["site"]) == ["corrugator_medial_right", "frontalis_lateral_right"]
+    options = json.loads(editor.proto.columns)["site"]["type_config"]["options"]
+    label = {o["value"]: o["label"] for o in options}
+    assert label["corrugator_medial_right"] == "Corrugator, medial (brow head) (right)"
+    assert label["frontalis_lateral_right"] == "Frontalis, lateral (right)"
+    assert all(o["label"] != o["value"] for o in options)
+    v = at.session_state["plans"][plan]["v"]
+    fine = at.selectbox(key=f"fine_row_{plan}_{v}")
+    assert fine.options[0] == "1. Corrugator, medial (brow head) (right)"
+    assert [r["site"] for r in at.session_state["plans"][plan]["rows"]][0] == (
+        "corrugator_medial_right"
+    )

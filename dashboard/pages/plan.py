@@ -28,15 +28,23 @@ from .plan_click import click_to_inject
 __all__ = ["plan_section"]
 
 
-def _site_label(site_id: str) -> str:
-    """How a site (or a free point) reads in the site picker: its name and usual dose."""
-    point = point_of_key(site_id)
+def _site_name(site_id: object) -> str:
+    """How a site (or a free point) reads to a clinician, e.g. "Corrugator, medial (brow head)
+    (right)"; the plan keeps the id."""
+    key = str(site_id or "")
+    point = point_of_key(key)
     if point:
         dx, dy = point["offset_mm"]
         return f"Point at landmark {point['landmark']} ({dx:+.1f}, {dy:+.1f} mm)"
+    s = {x.id: x for x in atlas.sites()}.get(key)
+    return s.label if s is not None else key or "(no site)"
+
+
+def _site_label(site_id: str) -> str:
+    """How a site reads in the site picker: its name and usual dose."""
     s = {x.id: x for x in atlas.sites()}.get(site_id)
     if s is None:
-        return site_id
+        return _site_name(site_id)
     lo, hi = s.usual_units
     dose = f"{lo:g} U" if lo == hi else f"{lo:g}–{hi:g} U"
     return f"{s.label} · usual {dose} ona"
@@ -177,7 +185,9 @@ def _editor(name: str, entry: state.PlanEntry, pred: Prediction | None) -> None:
         on_change=_apply_editor,
         args=(name, editor_key),
         column_config={
-            "site": st.column_config.SelectboxColumn("Site", options=site_ids, required=True),
+            "site": st.column_config.SelectboxColumn(
+                "Site", options=site_ids, format_func=_site_name, required=True, width="large"
+            ),
             "units": st.column_config.NumberColumn(
                 f"Units ({entry['product']})", min_value=0.0, max_value=200.0, step=0.5
             ),
@@ -195,7 +205,7 @@ def _editor(name: str, entry: state.PlanEntry, pred: Prediction | None) -> None:
         row = f1.selectbox(
             "Fine-tune one injection",
             range(len(entry["rows"])),
-            format_func=lambda i: f"{i + 1}. {entry['rows'][i].get('site') or '(no site)'}",
+            format_func=lambda i: f"{i + 1}. {_site_name(entry['rows'][i].get('site'))}",
             key=f"fine_row_{name}_{v}",
         )
         units_key = f"fine_units_{name}_{v}_{row}"
