@@ -423,3 +423,39 @@ def test_plan_table_shows_site_labels_and_keeps_ids() -> None:
     assert [r["site"] for r in at.session_state["plans"][plan]["rows"]][0] == (
         "corrugator_medial_right"
     )
+
+
+def test_a_patient_photo_starts_an_empty_plan_and_says_so() -> None:
+    at = _app()
+    _upload(at, "patient.jpg", SAMPLE.read_bytes(), "image/jpeg")
+    plans = at.session_state["plans"]
+    assert list(plans) == ["Plan A"]  # the untouched demo starter plan is gone
+    assert plans["Plan A"]["rows"] == [] and at.session_state["active_plan"] == "Plan A"
+    notes = [i.value for i in at.info]
+    assert any("Plan A starts empty" in n and "demo face" in n for n in notes), notes
+    _open(at, PLAN)
+    assert any("Plan A starts empty" in i.value for i in at.info)
+    assert not at.exception
+    editor = _table(at, "warning")
+    assert len(editor) == 0
+    # A second photo of the same patient does not touch the plans again.
+    at.session_state["plans"]["Plan A"]["rows"].append(
+        {"site": "frontalis_lateral_left", "units": 2.0, "day": 0.0}
+    )
+    _open(at, PHOTOS)
+    _upload(at, "patient_frown.jpg", SAMPLE.read_bytes()[:-1] + b"\xd9", "image/jpeg")
+    assert len(at.session_state["plans"]["Plan A"]["rows"]) == 1
+
+
+def test_an_edited_demo_plan_is_kept_under_its_own_name() -> None:
+    at = _open(_app(), PLAN)
+    v = at.session_state["plans"]["Plan A"]["v"]
+    at.number_input(key=f"fine_units_Plan A_{v}_0").set_value(3.0).run()
+    edited = copy.deepcopy(at.session_state["plans"]["Plan A"]["rows"])
+    _open(at, PHOTOS)
+    _upload(at, "patient.jpg", SAMPLE.read_bytes(), "image/jpeg")
+    plans = at.session_state["plans"]
+    assert list(plans) == ["Plan A", "Demo plan (for the demo face)"]
+    assert plans["Demo plan (for the demo face)"]["rows"] == edited
+    assert plans["Plan A"]["rows"] == [] and at.session_state["active_plan"] == "Plan A"
+    assert any("kept as “Demo plan (for the demo face)”" in i.value for i in at.info)

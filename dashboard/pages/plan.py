@@ -297,6 +297,8 @@ def plan_section(
     name = state.active_name()
     entry = state.active_entry()
     st.subheader(f"Plan: {name}")
+    if state.plan_note():
+        st.info(state.plan_note(), icon=":material/info:")
     _header(name, entry)
     ona = pharmacology.ona_per_unit(entry["product"])
     _add_at_site(name, entry, ona)
