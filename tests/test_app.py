@@ -55,6 +55,11 @@ def _predicted(at: AppTest) -> dict[str, str]:
     return dict(zip(df["Measurement"], df["Predicted L−R (p10 to p90)"], strict=True))
 
 
+def _viewers(at: AppTest) -> list[dict]:
+    """The data sent to each interactive 3D viewer (face3d component) on the page."""
+    return [json.loads(e.proto.json) for e in at.main if getattr(e, "type", "") == "bidi_component"]
+
+
 def _upload(at: AppTest, name: str, data: bytes, mime: str) -> None:
     at.file_uploader(key="uploader").set_value((name, data, mime))
     at.run()
@@ -70,7 +75,8 @@ def test_demo_loads_with_both_sides(demo: AppTest) -> None:
     _open(demo, PREDICTION)
     md = " ".join(m.value for m in demo.markdown)
     assert "Before" in md and "After · day 14" in md
-    assert len(demo.get("image")) == 4  # 3D before and after, photo and predicted photo
+    assert len(demo.get("image")) == 2  # the photo and the predicted photo
+    assert len(_viewers(demo)) == 1  # before and after in 3D: one interactive viewer
     assert not demo.error
     limits = " ".join(m.value for m in demo.markdown if "cannot know" in m.value)
     assert "cannot be lifted" in limits and "ptosis" in limits  # what the model cannot know
@@ -366,11 +372,13 @@ def test_muscle_overlay_is_drawn_and_coloured_by_inhibition(sample_analysis) -> 
 
 def test_muscles_toggle_in_the_app() -> None:
     at = _open(_app(), PREDICTION)
-    before = [i.proto.imgs[0].url for i in at.get("image")]
+    (before,) = _viewers(at)
     at.toggle(key="opt_muscles").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    drawn = [i.proto.imgs[0].url for i in at.get("image")]
-    assert len(drawn) == 4 and drawn[0] != before[0] and drawn[2] != before[2]
+    (drawn,) = _viewers(at)
+    assert before["state"]["muscles"] is None
+    assert drawn["state"]["muscles"]["label"].startswith("muscles")
+    assert drawn["state"]["version"] != before["state"]["version"]
 
 
 def test_clicking_the_face_adds_a_point_injection_with_its_warning() -> None:
