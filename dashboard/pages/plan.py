@@ -142,7 +142,9 @@ def _add_at_site(name: str, entry: state.PlanEntry, ona: float) -> None:
     st.markdown("**Add an injection at a standard site**")
     all_sites = atlas.sites()
     areas = [a for a in atlas.AREAS if any(s.area == a for s in all_sites)]
-    a1, a2, a3, a4, a5 = st.columns([2, 5, 2, 2, 2], vertical_alignment="bottom")
+    # A wrapping row: on a narrow window the dose, day and button go below the site picker.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    a1, a2, a3, a4, a5 = (row.container(width=w) for w in (140, 300, 120, 100, "content"))
     area = a1.selectbox("Area", areas, key=f"add_area_{name}", format_func=str.capitalize)
     choices = [s.id for s in all_sites if s.area == area]
     site_id = a2.selectbox("Site", choices, format_func=_site_label, key=f"add_site_{name}")
@@ -163,7 +165,6 @@ def _add_at_site(name: str, entry: state.PlanEntry, ona: float) -> None:
         on_click=_add_injection,
         args=(name,),
         type="primary",
-        width="stretch",
     )
 
 
@@ -186,10 +187,14 @@ def _editor(name: str, entry: state.PlanEntry, pred: Prediction | None) -> None:
         args=(name, editor_key),
         column_config={
             "site": st.column_config.SelectboxColumn(
-                "Site", options=site_ids, format_func=_site_name, required=True, width="large"
+                "Site", options=site_ids, format_func=_site_name, required=True, width=290
             ),
             "units": st.column_config.NumberColumn(
-                f"Units ({entry['product']})", min_value=0.0, max_value=200.0, step=0.5
+                f"Units ({pharmacology.product_info(entry['product'])['brand']})",
+                help=f"Units of {entry['product']}",
+                min_value=0.0,
+                max_value=200.0,
+                step=0.5,
             ),
             "day": st.column_config.NumberColumn("Day", min_value=0.0, max_value=365.0, step=1.0),
             "warning": st.column_config.TextColumn("Warning", disabled=True),
