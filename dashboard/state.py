@@ -13,6 +13,7 @@ import streamlit as st
 __all__ = [
     "DEMO",
     "DEMO_NAME",
+    "DEMO_PLAN_NAME",
     "PhotoEntry",
     "PlanEntry",
     "Row",
@@ -26,16 +27,20 @@ __all__ = [
     "photo_error",
     "photos",
     "plan_error",
+    "plan_note",
     "plans",
     "set_active",
     "set_photo_error",
     "set_photos",
     "set_plan_error",
+    "set_plan_note",
+    "start_patient",
     "unique_name",
 ]
 
 DEMO = Path(__file__).resolve().parent.parent / "simulation" / "demo" / "grace_hopper.jpg"
 DEMO_NAME = "Demo face (Grace Hopper, public domain)"
+DEMO_PLAN_NAME = "Demo plan (for the demo face)"
 
 Row = dict[str, Any]
 """One editor row: `site` (a standard site id or a `plan_table.point_key`), `units`, `day`."""
@@ -86,6 +91,19 @@ def demo_photo() -> PhotoEntry:
     }
 
 
+def _demo_plan() -> PlanEntry:
+    """The conservative plan that `suggest` proposes for the demo face (hard-coded so the first
+    view does not wait for the search; a test keeps it equal): relax the right corrugator so
+    the lower right brow can rise, and a little right lateral frontalis."""
+    return new_plan(
+        "demo: the conservative suggestion for this face",
+        [
+            {"site": "corrugator_medial_right", "units": 1.5, "day": 0.0},
+            {"site": "frontalis_lateral_right", "units": 0.5, "day": 0.0},
+        ],
+    )
+
+
 def init_state() -> None:
     """The first run of a session: the demo photo and its starter plan."""
     ss = st.session_state
@@ -95,20 +113,47 @@ def init_state() -> None:
     ss.next_photo = 1
     ss.seen_uploads = set()
     ss.photo_error = None
-    ss.plans = {
-        # The conservative plan that `suggest` proposes for the demo face (hard-coded so the
-        # first view does not wait for the search; a test keeps it equal): relax the right
-        # corrugator so the lower right brow can rise, and a little right lateral frontalis.
-        "Plan A": new_plan(
-            "demo: the conservative suggestion for this face",
-            [
-                {"site": "corrugator_medial_right", "units": 1.5, "day": 0.0},
-                {"site": "frontalis_lateral_right", "units": 0.5, "day": 0.0},
-            ],
-        )
-    }
+    ss.plans = {"Plan A": _demo_plan()}
     ss.active_plan = "Plan A"
     ss.plan_error = None
+    ss.plan_note = None
+
+
+def _untouched(entry: PlanEntry) -> bool:
+    """Whether a plan is still the demo's starter plan exactly as the session began."""
+    demo = _demo_plan()
+    fields = ("product", "dilution", "rows", "label", "notes")
+    return all(entry[f] == demo[f] for f in fields)  # type: ignore[literal-required]
+
+
+def start_patient() -> None:
+    """The first real photo replaced the demo face: the demo's starter plan was for the demo
+    face, so the patient starts on an empty active plan. An untouched starter plan goes; an
+    edited one (and every other plan) is kept, the starter renamed DEMO_PLAN_NAME."""
+    ss = st.session_state
+    old = plans()
+    start = old.get("Plan A")
+    kept = {n: e for n, e in old.items() if n != "Plan A"}
+    if start is not None and not _untouched(start):
+        kept = {unique_name(DEMO_PLAN_NAME): start, **kept}
+    fresh = new_plan()
+    fresh["v"] = (start["v"] + 1) if start is not None else 0  # new widget keys
+    ss.plans = {"Plan A": fresh, **kept}
+    ss.active_plan = "Plan A"
+    note = "New patient photo: Plan A starts empty (the starter plan was for the demo face)"
+    if start is not None and not _untouched(start):
+        note += f"; your edited demo plan is kept as “{DEMO_PLAN_NAME}”"
+    ss.plan_note = note + ". Add injections, or press Suggest plans for this face's own."
+
+
+def plan_note() -> str | None:
+    """The one-line note on what happened to the plans when the patient's photo came in."""
+    return st.session_state.get("plan_note")
+
+
+def set_plan_note(message: str | None) -> None:
+    """Set (or clear) the note on the plans shown on the Photos and Plan pages."""
+    st.session_state.plan_note = message
 
 
 def photos() -> list[PhotoEntry]:

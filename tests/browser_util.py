@@ -17,11 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 # Software WebGL (SwiftShader through ANGLE) for the 3D viewer: no GPU on the test machines.
-CHROMIUM_ARGS = [
+WEBGL_ARGS = [
     "--no-sandbox",
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
     "--use-gl=angle",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -39,6 +47,21 @@ def free_port() -> int:
 def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
     """Run the dashboard on a free local port, started as `make run` starts it; yield its URL;
     always stop the server."""
+    with streamlit_process(timeout) as (url, _proc):
+        yield url
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+@contextlib.contextmanager
+def streamlit_process(timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As `streamlit_server`, yielding the URL and the server process (for its memory)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -69,7 +92,7 @@ def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("streamlit did not start")
             time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

@@ -41,9 +41,9 @@ def _open(at: AppTest, tab: str) -> AppTest:
 
 
 def _viewer(at: AppTest) -> dict:
-    """The data the 3D viewer (face3d component) was last sent."""
-    (el,) = [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
-    return json.loads(el.proto.json)
+    """The data the page's one 3D viewer was last sent."""
+    (data,) = _viewers(at)
+    return data
 
 
 def _table(at: AppTest, column: str):
@@ -59,6 +59,11 @@ def _predicted(at: AppTest) -> dict[str, str]:
     """Predicted L−R per measurement at the chosen day, from the prediction tab's table."""
     df = _table(_open(at, PREDICTION), "Predicted L−R (p10 to p90)")
     return dict(zip(df["Measurement"], df["Predicted L−R (p10 to p90)"], strict=True))
+
+
+def _viewers(at: AppTest) -> list[dict]:
+    """The data sent to each interactive 3D viewer (face3d component) on the page."""
+    return [json.loads(e.proto.json) for e in at.main if getattr(e, "type", "") == "bidi_component"]
 
 
 def _upload(at: AppTest, name: str, data: bytes, mime: str) -> None:
@@ -419,3 +424,58 @@ def test_a_missing_model_is_named_in_every_tab(monkeypatch, tmp_path) -> None:
     for tab in (ANALYSIS, PREDICTION):
         errors = [e.value for e in _open(at, tab).error]
         assert any("landmark model not found" in e for e in errors), errors
+
+
+def test_plan_table_shows_site_labels_and_keeps_ids() -> None:
+    """The editor's site cells read as a clinician names the site; the plan still stores ids."""
+    at = _open(_app(), PLAN)
+    plan = at.session_state["active_plan"]
+    editor = next(d for d in at.dataframe if "warning" in d.value.columns)
+    assert list(editor.value["site"]) == ["corrugator_medial_right", "frontalis_lateral_right"]
+    options = json.loads(editor.proto.columns)["site"]["type_config"]["options"]
+    label = {o["value"]: o["label"] for o in options}
+    assert label["corrugator_medial_right"] == "Corrugator, medial (brow head) (right)"
+    assert label["frontalis_lateral_right"] == "Frontalis, lateral (right)"
+    assert all(o["label"] != o["value"] for o in options)
+    v = at.session_state["plans"][plan]["v"]
+    fine = at.selectbox(key=f"fine_row_{plan}_{v}")
+    assert fine.options[0] == "1. Corrugator, medial (brow head) (right)"
+    assert [r["site"] for r in at.session_state["plans"][plan]["rows"]][0] == (
+        "corrugator_medial_right"
+    )
+
+
+def test_a_patient_photo_starts_an_empty_plan_and_says_so() -> None:
+    at = _app()
+    _upload(at, "patient.jpg", SAMPLE.read_bytes(), "image/jpeg")
+    plans = at.session_state["plans"]
+    assert list(plans) == ["Plan A"]  # the untouched demo starter plan is gone
+    assert plans["Plan A"]["rows"] == [] and at.session_state["active_plan"] == "Plan A"
+    notes = [i.value for i in at.info]
+    assert any("Plan A starts empty" in n and "demo face" in n for n in notes), notes
+    _open(at, PLAN)
+    assert any("Plan A starts empty" in i.value for i in at.info)
+    assert not at.exception
+    editor = _table(at, "warning")
+    assert len(editor) == 0
+    # A second photo of the same patient does not touch the plans again.
+    at.session_state["plans"]["Plan A"]["rows"].append(
+        {"site": "frontalis_lateral_left", "units": 2.0, "day": 0.0}
+    )
+    _open(at, PHOTOS)
+    _upload(at, "patient_frown.jpg", SAMPLE.read_bytes()[:-1] + b"\xd9", "image/jpeg")
+    assert len(at.session_state["plans"]["Plan A"]["rows"]) == 1
+
+
+def test_an_edited_demo_plan_is_kept_under_its_own_name() -> None:
+    at = _open(_app(), PLAN)
+    v = at.session_state["plans"]["Plan A"]["v"]
+    at.number_input(key=f"fine_units_Plan A_{v}_0").set_value(3.0).run()
+    edited = copy.deepcopy(at.session_state["plans"]["Plan A"]["rows"])
+    _open(at, PHOTOS)
+    _upload(at, "patient.jpg", SAMPLE.read_bytes(), "image/jpeg")
+    plans = at.session_state["plans"]
+    assert list(plans) == ["Plan A", "Demo plan (for the demo face)"]
+    assert plans["Demo plan (for the demo face)"]["rows"] == edited
+    assert plans["Plan A"]["rows"] == [] and at.session_state["active_plan"] == "Plan A"
+    assert any("kept as “Demo plan (for the demo face)”" in i.value for i in at.info)

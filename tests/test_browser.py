@@ -14,8 +14,8 @@ import pytest
 from tests.browser_util import (
     ARTIFACTS,
     CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
+    WEBGL_ARGS,
     streamlit_server,
     wait_idle,
 )
@@ -70,7 +70,7 @@ def browser_page():
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=WEBGL_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1900})
             yield page, url
@@ -79,8 +79,8 @@ def browser_page():
 
 
 def _prediction_images(panel):
-    """The photo and the predicted photo; waits until the 3D pair's two WebGL canvases show."""
-    panel.locator(".face3d canvas").nth(1).wait_for(timeout=60_000)
+    """The photo and the predicted photo, once the 3D viewer above them is drawn."""
+    panel.locator(".face3d[data-ready='1']").wait_for(timeout=60_000)
     return panel.locator('[data-testid="stImage"] img')
 
 
@@ -122,11 +122,12 @@ def test_consult_flow(browser_page) -> None:
     assert before_rows <= 1
     page.screenshot(path=str(ARTIFACTS / "step3_plan.png"), full_page=True)
 
-    # 4. Prediction: both 3D views (WebGL) and the photo and predicted photo are drawn.
+    # 4. Prediction: both 3D views and the predicted photo are drawn.
     panel = _tab(page, "4 · Prediction")
     imgs = _prediction_images(panel)
     imgs.nth(1).wait_for(timeout=60_000)
-    assert panel.locator(".face3d canvas").count() == 2
+    for canvas in panel.locator(".face3d canvas").all():
+        assert _pixels_std(canvas) > 15, "a 3D view looks blank"
     for k in range(2):
         imgs.nth(k).scroll_into_view_if_needed()
         assert _pixels_std(imgs.nth(k)) > 15, f"image {k} looks blank"
@@ -200,3 +201,29 @@ def test_consult_flow(browser_page) -> None:
         "\n".join(f"{k} {v:.2f}" for k, v in timings.items()) + "\n"
     )
     print(timings)
+
+
+TABS = ("1 · Photos", "2 · Analysis", "3 · Plan", "4 · Prediction", "5 · Compare", "6 · 12 months")
+PAGE_WIDTH_JS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def test_a_tablet_window_never_scrolls_sideways(browser_page) -> None:
+    """Tablet portrait (820×1180): every page fits the width (wide tables scroll inside)."""
+    page, url = browser_page
+    page.set_viewport_size({"width": 820, "height": 1180})
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name=TABS[0]).wait_for(timeout=60_000)
+        wait_idle(page)
+        for tab in TABS:
+            _tab(page, tab)
+            if tab == "4 · Prediction":
+                page.locator(".face3d[data-ready='1']").wait_for(timeout=60_000)
+                box = page.locator(".face3d canvas").first.bounding_box()
+                assert box and 200 < box["width"] < 410  # the two 3D views side by side
+            scroll, client = page.evaluate(PAGE_WIDTH_JS)
+            assert scroll <= client, f"{tab}: page is {scroll} px wide in a {client} px window"
+            _no_exception(page)
+            page.screenshot(path=str(ARTIFACTS / f"narrow_{tab.split()[-1]}.png"))
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1900})

@@ -25,7 +25,7 @@ def compare_page(rest: Analysis, day: float, expr: str) -> None:
     names = list(plans)
     st.subheader(f"Compare plans · day {day:g}")
     if len(names) < 2:
-        st.info("Create a second plan (sidebar: New plan or Duplicate) to compare plans.")
+        st.info("Create a second plan (sidebar: New or Copy) to compare plans.")
     chosen = st.multiselect(
         "Plans to compare (up to 3)",
         names,

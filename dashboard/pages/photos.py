@@ -27,6 +27,7 @@ def add_photo(name: str, data: bytes, mirrored: bool, expression: str | None = N
         state.set_photo_error(f"{name}: {err}")
         return
     state.set_photo_error(None)
+    replaces_demo = any(p["id"] == "demo" for p in photos)
     kept = [p for p in photos if p["id"] != "demo"]
     kept.append(
         {
@@ -38,6 +39,8 @@ def add_photo(name: str, data: bytes, mirrored: bool, expression: str | None = N
         }
     )
     state.set_photos(kept)
+    if replaces_demo:
+        state.start_patient()
 
 
 def _sources() -> None:
@@ -58,6 +61,8 @@ def _sources() -> None:
                     add_photo(f.name, f.getvalue(), mirrored)
         if state.photo_error():
             st.error(state.photo_error(), icon=":material/error:")
+        if state.plan_note():
+            st.info(state.plan_note(), icon=":material/info:")
     with c2:
         with st.expander("Take a photo with the camera"):
             shot = st.camera_input("Face the camera, neutral expression", key="camera")
@@ -68,6 +73,7 @@ def _sources() -> None:
         ):
             state.set_photos([state.demo_photo()])
             state.set_photo_error(None)
+            state.set_plan_note(None)
             st.rerun()
 
 

@@ -28,15 +28,23 @@ from .plan_click import click_to_inject
 __all__ = ["plan_section"]
 
 
-def _site_label(site_id: str) -> str:
-    """How a site (or a free point) reads in the site picker: its name and usual dose."""
-    point = point_of_key(site_id)
+def _site_name(site_id: object) -> str:
+    """How a site (or a free point) reads to a clinician, e.g. "Corrugator, medial (brow head)
+    (right)"; the plan keeps the id."""
+    key = str(site_id or "")
+    point = point_of_key(key)
     if point:
         dx, dy = point["offset_mm"]
         return f"Point at landmark {point['landmark']} ({dx:+.1f}, {dy:+.1f} mm)"
+    s = {x.id: x for x in atlas.sites()}.get(key)
+    return s.label if s is not None else key or "(no site)"
+
+
+def _site_label(site_id: str) -> str:
+    """How a site reads in the site picker: its name and usual dose."""
     s = {x.id: x for x in atlas.sites()}.get(site_id)
     if s is None:
-        return site_id
+        return _site_name(site_id)
     lo, hi = s.usual_units
     dose = f"{lo:g} U" if lo == hi else f"{lo:g}–{hi:g} U"
     return f"{s.label} · usual {dose} ona"
@@ -134,7 +142,9 @@ def _add_at_site(name: str, entry: state.PlanEntry, ona: float) -> None:
     st.markdown("**Add an injection at a standard site**")
     all_sites = atlas.sites()
     areas = [a for a in atlas.AREAS if any(s.area == a for s in all_sites)]
-    a1, a2, a3, a4, a5 = st.columns([2, 5, 2, 2, 2], vertical_alignment="bottom")
+    # A wrapping row: on a narrow window the dose, day and button go below the site picker.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    a1, a2, a3, a4, a5 = (row.container(width=w) for w in (140, 300, 120, 100, "content"))
     area = a1.selectbox("Area", areas, key=f"add_area_{name}", format_func=str.capitalize)
     choices = [s.id for s in all_sites if s.area == area]
     site_id = a2.selectbox("Site", choices, format_func=_site_label, key=f"add_site_{name}")
@@ -155,7 +165,6 @@ def _add_at_site(name: str, entry: state.PlanEntry, ona: float) -> None:
         on_click=_add_injection,
         args=(name,),
         type="primary",
-        width="stretch",
     )
 
 
@@ -177,9 +186,15 @@ def _editor(name: str, entry: state.PlanEntry, pred: Prediction | None) -> None:
         on_change=_apply_editor,
         args=(name, editor_key),
         column_config={
-            "site": st.column_config.SelectboxColumn("Site", options=site_ids, required=True),
+            "site": st.column_config.SelectboxColumn(
+                "Site", options=site_ids, format_func=_site_name, required=True, width=290
+            ),
             "units": st.column_config.NumberColumn(
-                f"Units ({entry['product']})", min_value=0.0, max_value=200.0, step=0.5
+                f"Units ({pharmacology.product_info(entry['product'])['brand']})",
+                help=f"Units of {entry['product']}",
+                min_value=0.0,
+                max_value=200.0,
+                step=0.5,
             ),
             "day": st.column_config.NumberColumn("Day", min_value=0.0, max_value=365.0, step=1.0),
             "warning": st.column_config.TextColumn("Warning", disabled=True),
@@ -195,7 +210,7 @@ def _editor(name: str, entry: state.PlanEntry, pred: Prediction | None) -> None:
         row = f1.selectbox(
             "Fine-tune one injection",
             range(len(entry["rows"])),
-            format_func=lambda i: f"{i + 1}. {entry['rows'][i].get('site') or '(no site)'}",
+            format_func=lambda i: f"{i + 1}. {_site_name(entry['rows'][i].get('site'))}",
             key=f"fine_row_{name}_{v}",
         )
         units_key = f"fine_units_{name}_{v}_{row}"
@@ -287,6 +302,8 @@ def plan_section(
     name = state.active_name()
     entry = state.active_entry()
     st.subheader(f"Plan: {name}")
+    if state.plan_note():
+        st.info(state.plan_note(), icon=":material/info:")
     _header(name, entry)
     ona = pharmacology.ona_per_unit(entry["product"])
     _add_at_site(name, entry, ona)

@@ -37,25 +37,28 @@ __all__ = ["prediction_page"]
 
 def _options() -> dict[str, bool]:
     """The view toggles: heat map, injection points, muscles, three-quarter view, difference."""
-    o1, o2, o5, o3, o4 = st.columns(5)
+    # A wrapping row (not five columns), so no label is cut short on a narrow window.
+    row = st.container(horizontal=True, gap="medium")
     return {
-        "heat": o1.toggle("Heat map (mm)", value=True, key="opt_heat"),
-        "points": o2.toggle("Injection points", value=True, key="opt_points"),
-        "muscles": o5.toggle(
+        "heat": row.toggle("Heat map (mm)", value=True, key="opt_heat", width="content"),
+        "points": row.toggle("Injection points", value=True, key="opt_points", width="content"),
+        "muscles": row.toggle(
             "Muscles",
             value=False,
             key="opt_muscles",
+            width="content",
             help="Each muscle's line of pull; after treatment coloured from blue (working) to "
             "red (blocked) by the predicted inhibition at this day.",
         ),
-        "oblique": o3.toggle(
+        "oblique": row.toggle(
             "Three-quarter image",
             value=False,
             key="opt_oblique",
+            width="content",
             help="The downloaded before/after image from a three-quarter angle (turn the 3D "
             "views by dragging).",
         ),
-        "diff": o4.toggle("Photo difference", value=False, key="opt_diff"),
+        "diff": row.toggle("Photo difference", value=False, key="opt_diff", width="content"),
     }
 
 
