@@ -2,7 +2,8 @@
 comparison → the 12-month schedule. Run: `streamlit run streamlit_app.py` (or `make run`).
 
 This entry only sets up the page, the session and the lazy tabs; the pages live in `dashboard/`
-and compute through the `simulation` package. Nothing is written to disk."""
+and compute through the `simulation` package. Nothing is written to disk
+but the records a user saves on the Patients tab."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dashboard import cache, state
 from dashboard.components import predictions
 from dashboard.pages import analysis, compare, photos, plan, prediction, schedule, suggest
 from dashboard.pages.limits import limits_page
+from dashboard.pages.patients import patients_page
 from dashboard.server import serve
 from dashboard.sidebar import sidebar
 from dashboard.tabs import TAB_KEY, TABS, keep_hidden_widget_state
@@ -28,11 +30,15 @@ def main() -> None:
     keep_hidden_widget_state()
     day, expr = sidebar()
     tabs = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
-    t_photos, t_analysis, t_plan, t_prediction, t_compare, t_year, t_limits = tabs
+    t_photos, t_analysis, t_plan, t_prediction, t_compare, t_year, t_patients, t_limits = tabs
     here = next((t for t in tabs if t.open), t_photos)
     if t_limits.open:
         with t_limits:
             limits_page()
+        return
+    if t_patients.open:
+        with t_patients:
+            patients_page()
         return
     if t_photos.open:
         with t_photos:

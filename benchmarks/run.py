@@ -3,8 +3,9 @@
 Targets (2-core machine): analysis ≤ 40 ms median per photo warm; basis build ≤ 1 s for ~7,000
 vertices; one plan at one day ≤ 2 ms; 200 uncertainty samples ≤ 100 ms; dashboard first
 before/after view ≤ 2 s from server start and a day or dose change → updated after view ≤ 0.2 s
-(printed, not failed on), with the server's memory over 50 uploads. Peak memory is this process's
-(the browser and the Streamlit server run as separate processes)."""
+(printed, not failed on), with the server's memory over 50 uploads; records on SQLite: saving a
+visit ≤ 50 ms, loading a patient with 20 visits ≤ 200 ms, a follow-up update ≤ 100 ms. Peak
+memory is this process's (the browser and the Streamlit server run as separate processes)."""
 
 from __future__ import annotations
 
@@ -157,6 +158,7 @@ def bench_simulation() -> dict:
 
 def main() -> int:
     photos = sorted(FRONTAL.iterdir()) if FRONTAL.is_dir() else [SAMPLE]
+    from benchmarks.records_bench import bench_records, print_records
     from benchmarks.repeat_bench import bench_repeatability, print_repeatability
     from benchmarks.suggest_bench import bench_suggest
     from benchmarks.ui_bench import bench_ui
@@ -167,6 +169,7 @@ def main() -> int:
         "simulation": bench_simulation(),
         "suggestion": bench_suggest(),
         "dashboard": bench_ui(),
+        "records": bench_records(),
     }
     results["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out = ROOT / "benchmarks" / "results.json"
@@ -225,6 +228,7 @@ def main() -> int:
             f"{ui['rss_mb_one_session_every_10_uploads']}; across {ui['uploads']} sessions: "
             f"{ui['rss_mb_across_sessions_every_10']}"
         )
+    print_records(results["records"])
     print(f"peak memory {results['peak_memory_mb']} MB; written to {out.relative_to(ROOT)}")
     return 0
 

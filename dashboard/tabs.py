@@ -16,6 +16,7 @@ TABS = (
     "4 · Prediction",
     "5 · Compare",
     "6 · 12 months",
+    "Patients",
     "Limits",
 )
 TAB_KEY = "main_tab"  # the session-state key of the open tab

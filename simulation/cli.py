@@ -1,4 +1,5 @@
-"""The `symmetry-studio` command: analyze, simulate, suggest, and list the atlas.
+"""The `symmetry-studio` command: analyze, simulate, suggest, list the atlas, and keep
+patient records (patient, visit, followup, records).
 
 Bad input prints one line and exits 2; an internal error prints one line and exits 1."""
 
@@ -9,7 +10,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from . import analyze_cli, atlas_cli, simulate_cli, suggest_cli
+from . import (
+    analyze_cli,
+    atlas_cli,
+    followup_cli,
+    patient_cli,
+    records_cli,
+    simulate_cli,
+    suggest_cli,
+    visit_cli,
+)
 from .cli_args import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK
 from .errors import SymmetryStudioError
 
@@ -34,6 +44,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sites": atlas_cli.cmd_sites,
     "muscles": atlas_cli.cmd_muscles,
     "suggest": suggest_cli.cmd_suggest,
+    "patient": patient_cli.cmd_patient,
+    "visit": visit_cli.cmd_visit,
+    "followup": followup_cli.cmd_followup,
+    "records": records_cli.cmd_records,
 }
 
 
@@ -45,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_cli.add_parser(sub)
     suggest_cli.add_parser(sub)
     atlas_cli.add_parsers(sub)
+    patient_cli.add_parser(sub)
+    visit_cli.add_parser(sub)
+    followup_cli.add_parser(sub)
+    records_cli.add_parser(sub)
     return p
 
 

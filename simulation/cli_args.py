@@ -7,7 +7,14 @@ import argparse
 import json
 from typing import Any
 
-__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_OK", "add_expression_argument", "print_json"]
+__all__ = [
+    "EXIT_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "add_db_argument",
+    "add_expression_argument",
+    "print_json",
+]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -26,4 +33,14 @@ def add_expression_argument(parser: argparse.ArgumentParser) -> None:
         action="append",
         help=f"label of each photo in order: {', '.join(EXPRESSIONS)} "
         "(default: rest for a single photo)",
+    )
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--db URL` option of the record commands (default: SYMMETRY_STUDIO_DB, else the
+    SQLite file in the user's data directory)."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="record database URL (default: $SYMMETRY_STUDIO_DB or a file in your data folder)",
     )

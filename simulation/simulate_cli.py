@@ -9,7 +9,7 @@ from .cli_args import EXIT_OK
 from .cli_args import print_json as _print_json
 from .errors import SymmetryStudioError
 
-__all__ = ["add_parser", "cmd_simulate"]
+__all__ = ["add_parser", "cmd_simulate", "read_plan"]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -21,6 +21,12 @@ def add_parser(subparsers: Any) -> None:
     sim.add_argument("--expression", default="rest", help="rest, brows_up, frown, smile, …")
     sim.add_argument("--mirrored", action="store_true", help="the photo is a mirrored selfie")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.add_argument(
+        "--photo-out", metavar="FILE", help="write the predicted photo (PNG, no metadata)"
+    )
+    sim.add_argument(
+        "--photo-day", type=float, default=14.0, help="day of the predicted photo (default 14)"
+    )
 
 
 def _days(text: str) -> list[float]:
@@ -34,7 +40,7 @@ def _days(text: str) -> list[float]:
     return days
 
 
-def _read_plan(path: str) -> Any:
+def read_plan(path: str) -> Any:
     """The plan in a plan/1 JSON file; a file that cannot be read is one line of bad input."""
     from .errors import InputError
     from .plan import parse_plan
@@ -46,16 +52,36 @@ def _read_plan(path: str) -> Any:
         raise InputError("plan_not_readable", f"cannot read plan {path}: {err.strerror}") from None
 
 
+def _write_photo(path: str, analysis: Any, displacement_mm: Any) -> None:
+    """The photo warped by the predicted displacement, as a metadata-free PNG."""
+    from .errors import InputError
+    from .ingest import encode_png
+    from .photo_warp import warp_photo
+
+    data = encode_png(warp_photo(analysis.image.rgb, analysis, displacement_mm))
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as err:
+        raise InputError("photo_out_not_writable", f"cannot write {path}: {err.strerror}") from None
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Predict a plan's effect on one photo over time."""
     from .analysis import analyze_image
     from .ingest import load_image
     from .prediction import build_subject, predict
 
-    plan = _read_plan(args.plan)
+    plan = read_plan(args.plan)
     days = _days(args.days)
     analysis = analyze_image(load_image(args.photo, mirrored=args.mirrored))
+    if args.photo_out and args.photo_day not in days:
+        days = sorted([*days, _days(str(args.photo_day))[0]])
     prediction = predict(build_subject(analysis), plan, days, expression=args.expression)
+    if args.photo_out:
+        _write_photo(
+            args.photo_out, analysis, prediction.displacement_mm[prediction.at(args.photo_day)]
+        )
     if args.json:
         _print_json(prediction.to_json())
         return EXIT_OK

@@ -1,0 +1,162 @@
+"""Patients page: find or add a patient, their visits side by side with the symmetry figures over
+time, the follow-up against the prediction, and "Save this visit" for the consult's photos and
+plan. The records live in the database `simulation.records` opens (nothing else is written)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pandas as pd
+import streamlit as st
+
+from simulation.errors import SymmetryStudioError
+from simulation.metrics import LABELS, METRIC_NAMES
+from simulation.prediction import Range
+from simulation.records import Patient, Store, open_store
+from simulation.records.visits import followup_for_patient, save_visit, stored_metrics
+
+from .. import cache, state
+from ..components import plan_of
+
+__all__ = ["patients_page"]
+
+
+def _store() -> Store | None:
+    try:
+        return open_store()
+    except SymmetryStudioError as err:
+        st.error(str(err), icon=":material/error:")
+        return None
+
+
+def _add_patient(store: Store) -> None:
+    with st.form("patient_add", clear_on_submit=True):
+        st.markdown("**Add a patient**")
+        name = st.text_input("Display name or pseudonym", key="pt_name")
+        year = st.number_input(
+            "Year of birth (optional)", 0, dt.date.today().year, 0, key="pt_year"
+        )
+        consent = st.checkbox(
+            "The patient consents to their photos being stored (else measurements only)",
+            key="pt_consent",
+        )
+        if st.form_submit_button("Add patient"):
+            try:
+                pid = store.add_patient(name, int(year) or None, "", consent)
+                st.session_state.patient_id = pid
+            except SymmetryStudioError as err:
+                st.error(str(err), icon=":material/error:")
+
+
+def _timeline(patient: Patient) -> None:
+    st.markdown("**Visits**")
+    if not patient.visits:
+        st.caption("No visits yet.")
+        return
+    cols = st.columns(min(len(patient.visits), 4))
+    for col, v in zip(cols, patient.visits[-4:], strict=False):
+        with col:
+            plan = json.loads(v.plan_json) if v.plan_json else None
+            what = (
+                f"{plan['product']} {sum(i['units'] for i in plan['injections']):g} U"
+                if plan
+                else "no treatment"
+            )
+            st.markdown(f"**{v.date.isoformat()}** · {what}")
+            rest = next((p for p in v.photos if p.expression == "rest"), None)
+            if rest is not None and rest.photo_png is not None:
+                st.image(io.BytesIO(rest.photo_png), width="stretch")
+            else:
+                st.caption("measurements only (no photo stored)")
+    rows = []
+    for v in patient.visits:
+        m = stored_metrics(v)
+        if m is not None:
+            rows.append(
+                {
+                    "Visit": v.date.isoformat(),
+                    **{LABELS[n]: round(m[n].diff, 2) for n in METRIC_NAMES if n in m},
+                }
+            )
+    if rows:
+        st.markdown("**Left − right over time (mm)**")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_over_time")
+
+
+def _band(r: Range) -> str:
+    return f"{r.median:+.2f} ({r.p10:+.2f} to {r.p90:+.2f})"
+
+
+def _followup(patient: Patient) -> None:
+    try:
+        treated, seen, fu = followup_for_patient(patient)
+    except SymmetryStudioError:
+        return
+    st.markdown(
+        f"**Follow-up at day {fu.day:g}** (treated {treated.date.isoformat()}, photo of "
+        f"{seen.date.isoformat()}) · based on this patient's response at day {fu.day:g}: "
+        f"effect {fu.effect_scale:.2f}× the model's typical patient"
+    )
+    rows = [
+        {
+            "Measurement": LABELS[n],
+            "Before": round(m.before, 2),
+            "Predicted (p10 to p90)": _band(m.predicted),
+            "Observed": f"{m.observed:+.2f} ± {m.observed_sd:.2f}",
+            "Verdict": m.versus_prediction,
+            "Updated (p10 to p90)": _band(m.updated),
+        }
+        for n, m in fu.metrics.items()
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_followup")
+
+
+def _save_visit(store: Store, patient: Patient) -> None:
+    st.markdown("**Save this visit** (the consult's photos and, if ticked, the plan as injected)")
+    c1, c2, c3 = st.columns(3)
+    date = c1.date_input("Visit date", dt.date.today(), max_value=dt.date.today(), key="pt_date")
+    lot = c2.text_input("Lot number", key="pt_lot")
+    treated = c3.checkbox("The plan was injected at this visit", key="pt_treated")
+    notes = st.text_input("Notes", key="pt_notes")
+    if not st.button("Save this visit", key="pt_save"):
+        return
+    try:
+        analyses = [cache.photo_analysis(p) for p in state.photos()]
+        plan = plan_of(state.active_entry()).plan if treated else None
+        with st.spinner("Saving the visit…"):
+            save_visit(store, patient.id, date, analyses, plan, lot or None, notes)
+        st.success(f"Visit of {date.isoformat()} saved.")
+    except SymmetryStudioError as err:
+        st.error(str(err), icon=":material/error:")
+
+
+def patients_page() -> None:
+    """The records: pick or add a patient, their visits, follow-up and saving this visit."""
+    st.subheader("Patients")
+    store = _store()
+    if store is None:
+        return
+    try:
+        patients = store.patients()
+        st.caption(f"Records in {store.engine.url.render_as_string(hide_password=True)}")
+        _add_patient(store)
+        if not patients and "patient_id" not in st.session_state:
+            return
+        patients = store.patients()
+        ids = [p.id for p in patients]
+        current = st.session_state.get("patient_id", ids[0])
+        pid = st.selectbox(
+            "Patient",
+            ids,
+            index=ids.index(current) if current in ids else 0,
+            format_func=lambda i: next(p.name for p in patients if p.id == i),
+            key="pt_select",
+        )
+        patient = store.patient(pid)
+        _timeline(patient)
+        _followup(patient)
+        _save_visit(store, patient)
+    finally:
+        store.close()

@@ -1,0 +1,52 @@
+"""The Patients tab through streamlit.testing: a recorded patient's visits, figures over time and
+follow-up show; saving this visit stores the consult's photo under the patient."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from simulation.cli import main
+from simulation.records import open_store
+from tests.conftest import ROOT, SAMPLE
+
+APP = str(ROOT / "streamlit_app.py")
+PLAN = {"product": "ona", "injections": [{"site": "frontalis_lateral_left", "units": 1}]}
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", url)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(PLAN))
+    day14 = tmp_path / "day14.png"
+    assert main(["simulate", str(SAMPLE), "--plan", str(plan), "--photo-out", str(day14)]) == 0
+    assert main(["patient", "add", "Grace", "--photo-consent"]) == 0
+    assert (
+        main(["visit", "add", "Grace", "--date", "2026-01-05", str(SAMPLE), "--plan", str(plan)])
+        == 0
+    )
+    assert main(["visit", "add", "Grace", "--date", "2026-01-19", str(day14)]) == 0
+    return url
+
+
+def test_patients_tab_shows_visits_and_followup_and_saves(db) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["main_tab"] = "Patients"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    md = " ".join(m.value for m in at.markdown)
+    assert "2026-01-05" in md and "Follow-up at day 14" in md
+    assert len(at.get("image")) == 2  # both visits' photos (consent recorded)
+    tables = {tuple(d.value.columns)[:2]: d.value for d in at.dataframe}
+    follow = next(v for k, v in tables.items() if k == ("Measurement", "Before"))
+    assert "as predicted" in set(follow["Verdict"])
+    at.button(key="pt_save").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    visits = open_store(db).patient("Grace").visits
+    assert [v.date for v in visits][-1] == dt.date.today() and visits[-1].photos

@@ -1,0 +1,214 @@
+"""The record database on SQLite and on a real PostgreSQL server: patients, visits, consent,
+erasure at the database level, migration from the first revision, and one-line bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from simulation.errors import InputError
+from simulation.records import PhotoInput, migrate, open_store
+from simulation.records.store import _engine
+from tests.conftest import ROOT
+from tests.pg_server import postgres_server
+
+TABLES = ("patients", "visits", "visit_photos")
+DAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def pg_server():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    server = request.getfixturevalue("pg_server")
+    if server is None:
+        pytest.skip("PostgreSQL is not installed and cannot be installed (not root)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server.replace("/postgres?", f"/{name}?")
+
+
+def _counts(url: str) -> dict[str, int]:
+    eng = _engine(url)
+    with eng.connect() as conn:
+        out = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+    eng.dispose()
+    return out
+
+
+def _photo(expr: str = "rest") -> PhotoInput:
+    return PhotoInput(expr, {"metrics": {"brow_height_mm": {"diff": 1.5}}}, b"\x89PNG fake")
+
+
+def test_photo_pixels_kept_only_with_consent(db_url) -> None:
+    store = open_store(db_url)
+    yes = store.add_patient("Consenting", photo_consent=True)
+    no = store.add_patient("Declining", birth_year=1970)
+    store.add_visit(yes, DAY, [_photo()])
+    store.add_visit(no, DAY, [_photo()])
+    kept = store.patient(yes).visits[0].photos[0]
+    dropped = store.patient(no).visits[0].photos[0]
+    assert kept.photo_png == b"\x89PNG fake"
+    assert dropped.photo_png is None and "brow_height_mm" in dropped.analysis_json
+    assert [p.name for p in store.patients()] == ["Consenting", "Declining"]
+    store.close()
+
+
+def test_delete_patient_erases_every_row(db_url) -> None:
+    store = open_store(db_url)
+    gone = store.add_patient("Gone", photo_consent=True)
+    kept = store.add_patient("Kept", photo_consent=True)
+    for pid in (gone, kept):
+        store.add_visit(pid, DAY, [_photo(), _photo("smile")])
+        store.add_visit(pid, DAY + dt.timedelta(days=14), [_photo()], plan={"product": "ona"})
+    assert _counts(db_url) == {"patients": 2, "visits": 4, "visit_photos": 6}
+    store.delete_patient("Gone")
+    assert _counts(db_url) == {"patients": 1, "visits": 2, "visit_photos": 3}
+    # The database itself cascades too (a delete by another tool leaves no orphans).
+    eng = _engine(db_url)
+    with eng.begin() as conn:
+        conn.execute(text("DELETE FROM patients"))
+    eng.dispose()
+    assert _counts(db_url) == {"patients": 0, "visits": 0, "visit_photos": 0}
+    store.close()
+
+
+def test_bad_visits_write_nothing(db_url) -> None:
+    store = open_store(db_url)
+    pid = store.add_patient("P")
+    store.add_visit(pid, DAY, [_photo()])
+    before = _counts(db_url)
+    with pytest.raises(InputError) as dup:
+        store.add_visit(pid, DAY, [_photo(), _photo("smile")])
+    assert dup.value.code == "duplicate_visit"
+    with pytest.raises(InputError) as future:
+        store.add_visit(pid, dt.date.today() + dt.timedelta(days=1), [_photo()])
+    assert future.value.code == "future_visit"
+    with pytest.raises(InputError) as unknown:
+        store.add_visit("nobody here", DAY, [_photo()])
+    assert unknown.value.code == "unknown_patient"
+    assert _counts(db_url) == before
+    store.close()
+
+
+def test_migrates_forward_from_the_first_revision(db_url) -> None:
+    eng = _engine(db_url)
+    migrate(eng, "0001")
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patients (id, name, notes, photo_consent, created_at) "
+                "VALUES (7, 'Old', '', false, '2025-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO visits (patient_id, date, notes, created_at) "
+                "VALUES (7, '2025-01-02', 'first', '2025-01-02 00:00:00')"
+            )
+        )
+    eng.dispose()
+    store = open_store(db_url)
+    old = store.patient(7)
+    assert old.name == "Old" and old.visits[0].notes == "first"
+    assert old.visits[0].recorded_by == "" and old.visits[0].prediction_draws is None
+    store.close()
+
+
+def test_newer_schema_is_refused_untouched(db_url) -> None:
+    open_store(db_url).close()
+    eng = _engine(db_url)
+    with eng.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    eng.dispose()
+    with pytest.raises(InputError) as err:
+        open_store(db_url)
+    assert err.value.code == "database_newer" and "newer Symmetry Studio" in str(err.value)
+
+
+def test_export_import_round_trip(db_url, tmp_path) -> None:
+    store = open_store(db_url)
+    pid = store.add_patient("Moved", birth_year=1980, notes="n", photo_consent=True)
+    store.add_visit(pid, DAY, [_photo()], plan={"product": "ona", "injections": []}, lot="L1")
+    data = store.export()
+    other = open_store(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    (new_id,) = other.import_records(data)
+    moved = other.patient(new_id)
+    assert (moved.name, moved.birth_year, moved.visits[0].lot) == ("Moved", 1980, "L1")
+    assert moved.visits[0].photos[0].photo_png == b"\x89PNG fake"
+    with pytest.raises(InputError) as err:
+        other.import_records({"schema": "someone-else/1", "patients": []})
+    assert err.value.code == "not_our_export"
+    store.close()
+    other.close()
+
+
+_WRITER = """
+import datetime as dt, sys
+from simulation.records import PhotoInput, open_store
+store = open_store(sys.argv[1])
+start = dt.date(2020, 1, 1) + dt.timedelta(days=int(sys.argv[2]))
+for k in range(10):
+    store.add_visit("Shared", start + dt.timedelta(days=k),
+                    [PhotoInput("rest", {"k": k})], notes=sys.argv[2])
+"""
+
+
+def test_two_processes_saving_to_one_patient_lose_nothing(db_url) -> None:
+    store = open_store(db_url)
+    store.add_patient("Shared")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, db_url, str(offset)], env=env)
+        for offset in (0, 100)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    visits = store.patient("Shared").visits
+    assert len(visits) == 20 and {v.notes for v in visits} == {"0", "100"}
+    store.close()
+
+
+def test_sqlite_file_is_private_and_problems_are_one_line(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "sub" / "records.sqlite3"
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", f"sqlite:///{path}")
+    open_store().close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o400)
+    if os.geteuid() != 0:  # root writes read-only files anyway
+        with pytest.raises(InputError) as ro:
+            open_store()
+        assert ro.value.code == "database_read_only"
+    cases = {
+        "not a url": "database_url",
+        "postgresql+psycopg://u@/db?host=/nonexistent-socket-dir": "database_unreachable",
+        "mysql+nosuchdriver://u@h/db": "database_url",
+    }
+    for url, code in cases.items():
+        with pytest.raises(InputError) as err:
+            open_store(url)
+        assert err.value.code == code and "\n" not in str(err.value)
+
+
+def test_default_database_lives_in_the_user_data_dir(monkeypatch, tmp_path) -> None:
+    from simulation.records import default_url
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_url() == f"sqlite:///{Path(tmp_path) / 'symmetry-studio' / 'records.sqlite3'}"

@@ -1,0 +1,101 @@
+"""The record commands end to end on the demo face: a patient recorded, treated, photographed
+again (the predicted photo) and compared; consent, erasure and bad input as the user sees them."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from simulation.cli import main
+from tests.conftest import SAMPLE
+
+PLAN = {"product": "ona", "injections": [{"site": "frontalis_lateral_left", "units": 1}]}
+
+
+def _chunks(png: bytes) -> list[bytes]:
+    out, pos = [], 8
+    while pos < len(png):
+        (n,) = struct.unpack(">I", png[pos : pos + 4])
+        out.append(png[pos + 4 : pos + 8])
+        pos += 12 + n
+    return out
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", url)
+    return url
+
+
+def _json(capsys, argv: list[str]) -> dict:
+    capsys.readouterr()
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_record_treat_photograph_again_and_compare(db, tmp_path, capsys) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(PLAN))
+    predicted = tmp_path / "day14.png"
+    assert main(["simulate", str(SAMPLE), "--plan", str(plan), "--days", "14",
+                 "--photo-out", str(predicted)]) == 0  # fmt: skip
+    assert set(_chunks(predicted.read_bytes())) == {b"IHDR", b"IDAT", b"IEND"}  # no metadata
+    p = _json(capsys, ["patient", "add", "Grace", "--photo-consent"])
+    assert p["schema"] == "symmetry-studio/patient/1"
+    v = _json(
+        capsys,
+        ["visit", "add", "Grace", "--date", "2026-01-05", str(SAMPLE), "--plan", str(plan),
+         "--lot", "C1234"],
+    )  # fmt: skip
+    assert v["schema"] == "symmetry-studio/visit/1" and v["lot"] == "C1234"
+    assert v["photos"][0]["photo_stored"] and v["product"] == "onabotulinumtoxinA"
+    _json(capsys, ["visit", "add", "Grace", "--date", "2026-01-19", str(predicted)])
+    fu = _json(capsys, ["followup", "Grace"])
+    assert fu["schema"] == "symmetry-studio/followup/1" and fu["day"] == 14
+    m = fu["metrics"]["brow_height_lateral_mm"]
+    assert set(m) >= {"before", "predicted", "observed", "inside_band", "updated"}
+    assert set(m["predicted"]) == {"median", "p10", "p90"} and set(m["observed"]) == {"value", "sd"}
+    assert m["inside_band"] and m["predicted"]["median"] < m["before"] - 0.5
+    assert "day 14" in fu["calibration"]["note"]
+    shown = _json(capsys, ["patient", "show", "Grace"])
+    assert [x["date"] for x in shown["visits"]] == ["2026-01-05", "2026-01-19"]
+
+
+def test_without_consent_only_measurements_are_kept(db, capsys) -> None:
+    _json(capsys, ["patient", "add", "Private"])
+    v = _json(capsys, ["visit", "add", "Private", "--date", "2026-01-05", str(SAMPLE)])
+    assert not v["photos"][0]["photo_stored"]
+    assert "brow_height_mm" in v["photos"][0]["analysis"]["metrics"]
+    assert len(v["photos"][0]["analysis"]["landmarks_px"]) == 478
+
+
+def test_export_import_and_delete(db, tmp_path, capsys) -> None:
+    _json(capsys, ["patient", "add", "Moving", "--birth-year", "1980"])
+    out = tmp_path / "backup.json"
+    assert main(["records", "export", str(out)]) == 0
+    other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    assert main(["records", "import", str(out), "--db", other]) == 0
+    assert [p["name"] for p in _json(capsys, ["patient", "list", "--db", other])["patients"]] == [
+        "Moving"
+    ]
+    assert main(["patient", "delete", "Moving"]) == 0
+    assert _json(capsys, ["patient", "list"])["patients"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["patient", "show", "nobody"], "no patient 'nobody'"),
+        (["followup", "nobody"], "no patient"),
+        (["visit", "add", "x", "--date", "someday", "p.jpg"], "is not a date"),
+        (["patient", "list", "--db", "postgresql://u@/d?host=/no-such-dir"], "cannot use"),
+        (["records", "import", str(SAMPLE)], "not JSON"),
+    ],
+)
+def test_bad_input_is_one_line(db, capsys, argv, words) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1 and "Traceback" not in err
