@@ -89,7 +89,7 @@ def metric_rows(metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
                 "± (80% band)": None if name == SYMMETRY_INDEX else r1(Z80 * m.diff_sd),
                 "Photo can tell it from 0": ""
                 if name == SYMMETRY_INDEX
-                else ("yes" if m.distinguishable else "no: within the photo's noise"),
+                else ("yes" if m.distinguishable else "no (noise)"),
                 "Noticeable from": VISIBILITY_MM[name],
                 "Unit": unit(name),
                 "Visible": "● visible" if m.visible else "",
