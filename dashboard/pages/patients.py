@@ -31,9 +31,12 @@ def _store() -> Store | None:
         return None
 
 
-def _add_patient(store: Store) -> None:
-    with st.form("patient_add", clear_on_submit=True):
-        st.markdown("**Add a patient**")
+def _add_patient(store: Store, first: bool) -> None:
+    """The add-patient form: open when there is nobody yet, folded once patients exist."""
+    with (
+        st.expander("Add a patient", expanded=first),
+        st.form("patient_add", clear_on_submit=True),
+    ):
         name = st.text_input("Display name or pseudonym", key="pt_name")
         year = st.number_input(
             "Year of birth (optional)", 0, dt.date.today().year, 0, key="pt_year"
@@ -141,7 +144,7 @@ def patients_page() -> None:
     try:
         patients = store.patients()
         st.caption(f"Records in {store.engine.url.render_as_string(hide_password=True)}")
-        _add_patient(store)
+        _add_patient(store, first=not patients)
         if not patients and "patient_id" not in st.session_state:
             return
         patients = store.patients()
