@@ -25,7 +25,7 @@ import pytest
 from dashboard.face3d import colour_scale, muscle_lines, scene_payload, state_payload
 from dashboard.face3d.payload import b64, home_camera, nice_ticks, texture
 from simulation.render import inhibition_colour
-from tests.browser_util import ARTIFACTS, CHROMIUM, ROOT, free_port, wait_idle
+from tests.browser_util import ARTIFACTS, CHROMIUM, ROOT, WEBGL_ARGS, free_port, wait_idle
 
 
 @dataclass
@@ -188,17 +188,6 @@ def test_the_app_sends_the_scene_once_then_only_the_state():
 
 # --- the component in a browser -----------------------------------------------------------------
 
-# Software WebGL: SwiftShader through ANGLE (no GPU on the test machines; no --disable-gpu).
-WEBGL_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--use-gl=angle",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWER = ".face3d"
 
 
