@@ -16,17 +16,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-# Software WebGL (SwiftShader through ANGLE) for the 3D viewer: no GPU on the test machines.
-WEBGL_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--use-gl=angle",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -34,6 +23,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+]
+# Software WebGL (SwiftShader through ANGLE) for the 3D viewer: no GPU on the test machines.
+WEBGL_ARGS = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--use-gl=angle",
 ]
 
 
