@@ -15,6 +15,7 @@ import streamlit as st
 
 from simulation.analysis import Analysis, Study, analyze_image
 from simulation.attribution import Attribution, attribute
+from simulation.calibration import PatientResponse
 from simulation.errors import SymmetryStudioError
 from simulation.ingest import load_image
 from simulation.photo_warp import warp_photo
@@ -69,6 +70,7 @@ HASH_FUNCS: dict[Any, Any] = {
     Analysis: analysis_id,
     Study: study_id,
     Plan: plan_json,
+    PatientResponse: lambda r: r.digest,
 }
 
 
@@ -113,10 +115,17 @@ def subject(a: Analysis) -> Subject:
 
 @_cached(64)
 def predict(
-    a: Analysis, plan: Plan, days: tuple[float, ...], expression: str, samples: int
+    a: Analysis,
+    plan: Plan,
+    days: tuple[float, ...],
+    expression: str,
+    samples: int,
+    patient: PatientResponse | None = None,
 ) -> Prediction:
-    """A plan's predicted effect on the face of `a` at `days`, with ranges."""
-    return _predict(subject(a), plan, days, expression, samples=samples)
+    """A plan's predicted effect on the face of `a` at `days`, with ranges (from the `patient`'s
+    calibrated draws when given)."""
+    draws = patient.draws if patient is not None else None
+    return _predict(subject(a), plan, days, expression, samples=samples, draws=draws)
 
 
 @_cached(2)
@@ -164,7 +173,16 @@ def suggestions(study: Study, product: str, max_units: float | None) -> Suggesti
 
 
 @_cached(16)
-def schedule(study: Study, plan: Plan, event: dt.date | None, start: dt.date) -> Schedule:
-    """A plan's visits and predicted course over 12 months."""
+def schedule(
+    study: Study,
+    plan: Plan,
+    event: dt.date | None,
+    start: dt.date,
+    patient: PatientResponse | None = None,
+) -> Schedule:
+    """A plan's visits and predicted course over 12 months (the `patient`'s when given)."""
     s = subject(study.analyses[0])
-    return _schedule(s, plan, event_date=event, start=start, attribution=attribution(study))
+    draws = patient.draws if patient is not None else None
+    return _schedule(
+        s, plan, event_date=event, start=start, attribution=attribution(study), patient=draws
+    )

@@ -15,7 +15,7 @@ from simulation.plan_table import RowsPlan, plan_from_rows
 from simulation.prediction import Prediction
 from simulation.render import inhibition_colour
 
-from . import cache
+from . import cache, state
 from .state import PlanEntry
 
 __all__ = [
@@ -95,12 +95,15 @@ def plan_of(entry: PlanEntry) -> RowsPlan:
 def predictions(
     rest: Analysis, entry: PlanEntry, day: float, expression: str
 ) -> tuple[Prediction | None, Prediction | None, Plan | None]:
-    """A plan entry's timeline and its prediction at `day` (both None when the plan is invalid)."""
+    """A plan entry's timeline and its prediction at `day` (both None when the plan is invalid),
+    with the recorded patient's calibrated response when one is chosen on the Patients page."""
     plan = plan_of(entry).plan
     if plan is None:
         return None, None, None
-    timeline = cache.predict(rest, plan, TIMELINE_DAYS, expression, 100)
-    at_day = cache.predict(rest, plan, (float(day),), expression, 200)
+    mine = state.patient_response()
+    patient = mine[1] if mine else None
+    timeline = cache.predict(rest, plan, TIMELINE_DAYS, expression, 100, patient)
+    at_day = cache.predict(rest, plan, (float(day),), expression, 200, patient)
     return timeline, at_day, plan
 
 

@@ -33,6 +33,18 @@ def _plan_buttons(names: list[str]) -> None:
         st.rerun()
 
 
+def _patient_note() -> None:
+    """Whose response the predictions use, when a recorded patient's was chosen."""
+    mine = state.patient_response()
+    if mine is None:
+        return
+    name, response = mine
+    st.info(f"Predictions for **{name}**, {response.note}.", icon=":material/person:")
+    if st.button("Use the model's typical patient", key="pt_response_off"):
+        state.set_patient_response(None)
+        st.rerun()
+
+
 def sidebar() -> tuple[float, str]:
     """Draw the sidebar; returns the day after injection and the expression to predict."""
     with st.sidebar:
@@ -54,6 +66,7 @@ def sidebar() -> tuple[float, str]:
         expr = st.selectbox(
             "Expression to predict", EXPRESSIONS, format_func=EXPRESSION_LABELS.get, key="pred_expr"
         )
+        _patient_note()
         st.divider()
         st.caption(
             "A prediction, not a promise: every figure has a range. Static asymmetry (volume, "

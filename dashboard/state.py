@@ -24,6 +24,7 @@ __all__ = [
     "init_state",
     "new_photo_id",
     "new_plan",
+    "patient_response",
     "photo_error",
     "photos",
     "plan_error",
@@ -33,6 +34,7 @@ __all__ = [
     "set_photo_error",
     "set_photos",
     "set_plan_error",
+    "set_patient_response",
     "set_plan_note",
     "start_patient",
     "unique_name",
@@ -232,3 +234,14 @@ def unique_name(base: str) -> str:
     while f"{base} ({k})" in names:
         k += 1
     return f"{base} ({k})"
+
+
+def patient_response() -> tuple[str, Any] | None:
+    """The recorded patient whose calibrated response the predictions use (their name and
+    `calibration.PatientResponse`), or None for the model's typical patient."""
+    return st.session_state.get("patient_response")
+
+
+def set_patient_response(name: str | None, response: Any = None) -> None:
+    """Predict with this patient's response from now on (or, with None, the model's again)."""
+    st.session_state.patient_response = (name, response) if name else None

@@ -11,13 +11,14 @@ result says so. See docs/records.md."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import response
+from . import pharmacology, response
 from .metrics import METRIC_NAMES, Metric
 from .plan import Plan
 from .prediction import Range
@@ -30,7 +31,9 @@ __all__ = [
     "DrawSet",
     "FollowUp",
     "MetricFollowUp",
+    "PatientResponse",
     "follow_up",
+    "patient_response",
     "prediction_draws",
 ]
 
@@ -283,3 +286,48 @@ def _effect_scale(model: np.ndarray, draws: DrawSet, w: np.ndarray) -> float:
     if norm < 1e-6:
         return 1.0
     return float((typical @ effect / norm) @ w)
+
+
+@dataclass(frozen=True)
+class PatientResponse:
+    """One patient's calibrated draws for their next prediction (a top-up, the next session),
+    and the line that says so wherever that prediction is shown."""
+
+    draws: response.Draws
+    day: float
+    effect_scale: float
+    effective_draws: float
+
+    @property
+    def note(self) -> str:
+        return (
+            f"based on this patient's response at day {self.day:g}: effect "
+            f"{self.effect_scale:.2f}× the model's typical patient "
+            f"({self.effective_draws:.0f} effective draws)"
+        )
+
+    @property
+    def digest(self) -> str:
+        """What these draws are, for caching a prediction made with them."""
+        p = self.draws.params
+        arr = np.stack([p.potency, p.spread, p.sensitivity, p.duration, self.draws.response])
+        return hashlib.sha256(arr.tobytes()).hexdigest()[:16]
+
+
+def patient_response(
+    fu: FollowUp, draws: DrawSet, samples: int = 200, seed: int = 0
+) -> PatientResponse:
+    """`samples` draws of the patient's parameters from the follow-up's posterior: the prior
+    draws resampled by their importance weights (systematic resampling, so a draw of weight w
+    appears about w × samples times). Parameters that the follow-up cannot judge (e.g. duration
+    at day 14) keep their prior spread."""
+    w = np.asarray(fu.weights, dtype=np.float64)
+    u = (np.random.default_rng([seed, 2]).random() + np.arange(samples)) / samples
+    idx = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u), len(w) - 1)
+    potency, spread, sensitivity, duration, factor = draws.params[:, idx]
+    return PatientResponse(
+        response.Draws(pharmacology.Params(potency, spread, sensitivity, duration), factor),
+        fu.day,
+        fu.effect_scale,
+        fu.effective_draws,
+    )

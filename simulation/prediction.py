@@ -156,20 +156,25 @@ def predict(
     samples: int = 200,
     seed: int = 0,
     measurement_error: bool = True,
+    draws: Draws | None = None,
 ) -> Prediction:
     """Predict the face for `plan` at each of `days` (median and 10th-90th percentile). With
     `measurement_error`, each draw of a left-right difference also carries one draw of the
     starting photo's measurement error (the same on every day): the face is measured, not
-    known. The per-side figures and the suggestion's own checks leave it out."""
+    known. The per-side figures and the suggestion's own checks leave it out. `draws` replaces
+    the model's prior draws (`samples` of them from `seed`), e.g. by one patient's calibrated
+    draws from `calibration.patient_response`, whose medians then also make the median face."""
     days_arr = np.asarray(days, dtype=np.float64)
     expr = subject.expression_activation(expression)
-    median = pharmacology.Params()
+    median, factor = (pharmacology.Params(), 1.0) if draws is None else draws.median()
     inh_med, thick_med = effects(subject, plan, days_arr, median)
-    delta_med = activation_change(subject, inh_med, thick_med, expr)  # (T, M)
+    delta_med = activation_change(subject, inh_med, thick_med, expr, factor)  # (T, M)
     disp = np.tensordot(delta_med, subject.landmark_basis, axes=([-1], [0]))  # (T, 468, 3)
     verts = subject.analysis.mesh.vertices_mm[None] + disp
 
-    draws = Draws.sample(samples, seed)
+    if draws is None:
+        draws = Draws.sample(samples, seed)
+    samples = draws.n
     inh_s, thick_s = effects(subject, plan, days_arr, draws.params)
     response = draws.response[:, None, None]
     per_side = point_metrics(subject, activation_change(subject, inh_s, thick_s, expr, response))

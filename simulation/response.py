@@ -110,6 +110,14 @@ class Draws:
     def n(self) -> int:
         return len(self.response)
 
+    def median(self) -> tuple[pharmacology.Params, float]:
+        """The draws' median parameters and response factor: their typical patient."""
+        p = self.params
+        fields = (p.potency, p.spread, p.sensitivity, p.duration)
+        return pharmacology.Params(*(float(np.median(a)) for a in fields)), float(
+            np.median(self.response)
+        )
+
     @staticmethod
     def sample(n: int, seed: int) -> Draws:
         """`n` draws from one seed: the pharmacology first, then the response factor, from one

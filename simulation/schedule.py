@@ -147,26 +147,41 @@ def _top_up_units(inj: Injection, scale: float, product: str) -> float:
     return float(units)
 
 
-def _diffs(subject: Subject, plan: Plan, days: np.ndarray, draws: Draws | None) -> np.ndarray:
-    """Key-measurement differences (…, T, K) for a plan (median parameters or draws)."""
-    params = pharmacology.Params() if draws is None else draws.params
+def _diffs(
+    subject: Subject,
+    plan: Plan,
+    days: np.ndarray,
+    draws: Draws | None,
+    typical: tuple[pharmacology.Params, float] | None = None,
+) -> np.ndarray:
+    """Key-measurement differences (…, T, K) for a plan: with `draws`, per draw; else for the
+    `typical` patient (the model's median parameters unless given)."""
+    if draws is None:
+        params, response = typical or (pharmacology.Params(), 1.0)
+    else:
+        params, response = draws.params, draws.response[:, None, None]
     inh, thick = effects(subject, plan, days, params)
-    response = 1.0 if draws is None else draws.response[:, None, None]
     per = point_metrics(subject, activation_change(subject, inh, thick, 0.0, response))
     return np.stack([per["left"][n] - per["right"][n] for n in KEY_METRICS], axis=-1)
 
 
 def _top_up(
-    subject: Subject, plan: Plan, first: list[Injection], attribution: Attribution | None
+    subject: Subject,
+    plan: Plan,
+    first: list[Injection],
+    attribution: Attribution | None,
+    patient: Draws | None = None,
 ) -> tuple[list[Injection], str]:
     """A ~25% top-up at the sites that correct a difference still over 1 mm at day 14, cut back
-    until the top-up's peak (day 28) does not over-correct (10th-90th percentile)."""
+    until the top-up's peak (day 28) does not over-correct (10th-90th percentile); judged on
+    the `patient`'s calibrated draws when given, else on the model's."""
     if not first:
         return [], ""
+    typical = None if patient is None else patient.median()
     base = subject.analysis.metrics
     d0 = np.array([base[n].diff for n in KEY_METRICS])
     day = np.array([float(REVIEW_DAY)])
-    after = _diffs(subject, replace(plan, injections=tuple(first)), day, None)[0]
+    after = _diffs(subject, replace(plan, injections=tuple(first)), day, None, typical)[0]
     static = set(attribution.static) if attribution else set()
     wanted = [
         k
@@ -181,12 +196,12 @@ def _top_up(
         return [], ""
     chosen = []
     for inj in first:
-        alone = _diffs(subject, replace(plan, injections=(inj,)), day, None)[0] - d0
+        alone = _diffs(subject, replace(plan, injections=(inj,)), day, None, typical)[0] - d0
         if any(alone[k] * d0[k] < -0.05 for k in wanted):  # moves that difference towards 0
             chosen.append(inj)
     if not chosen:
         return [], ""
-    draws = Draws.sample(SAMPLES, 0)
+    draws = Draws.sample(SAMPLES, 0) if patient is None else patient
     sign = np.where(d0 >= 0, 1.0, -1.0)
     treated = np.abs(d0) >= FLIP_MIN_MM
     scale = TOPUP_FRACTION
@@ -209,10 +224,13 @@ def _top_up(
     return [], "review only: any top-up would risk over-correcting"
 
 
-def _half_effect_day(subject: Subject, plan: Plan) -> float:
-    """First day after the peak on which the plan's total tone reduction is down to half."""
+def _half_effect_day(
+    subject: Subject, plan: Plan, params: pharmacology.Params | None = None
+) -> float:
+    """First day after the peak on which the plan's total tone reduction is down to half (for
+    the model's typical patient unless `params` are given)."""
     days = np.arange(0.0, 241.0)
-    inh, _ = effects(subject, plan, days, pharmacology.Params())
+    inh, _ = effects(subject, plan, days, params or pharmacology.Params())
     effect = (inh * np.where(subject.bulk, 0.0, subject.tone)).sum(axis=-1)
     if effect.max() <= 0:
         return float(MAINTENANCE_MIN_DAYS)
@@ -289,9 +307,11 @@ def schedule(
     event_date: dt.date | None = None,
     start: dt.date | None = None,
     attribution: Attribution | None = None,
+    patient: Draws | None = None,
 ) -> Schedule:
     """The visits over 12 months for a one-session plan, with the predicted key measurements
-    and symmetry index (median, p10, p90) over the year."""
+    and symmetry index (median, p10, p90) over the year; with `patient` (their calibrated
+    draws, `calibration.patient_response`), the top-up and the course are theirs."""
     if not plan.injections:
         raise InputError("empty_plan", "a schedule needs a plan with at least one injection")
     if any(i.day != 0 for i in plan.injections):
@@ -303,7 +323,7 @@ def schedule(
     other = [i for i in plan.injections if not _is_masseter(i)]
     notes: list[str] = []
 
-    top, why = _top_up(subject, plan, other, attribution)
+    top, why = _top_up(subject, plan, other, attribution, patient)
     if why:
         notes.append(why)
     event_day = None
@@ -324,7 +344,11 @@ def schedule(
     if other:
         cycle = replace(plan, injections=tuple(other) + _at(top, REVIEW_DAY))
         gap = int(
-            np.clip(_half_effect_day(subject, cycle), MAINTENANCE_MIN_DAYS, MAINTENANCE_MAX_DAYS)
+            np.clip(
+                _half_effect_day(subject, cycle, patient.median()[0] if patient else None),
+                MAINTENANCE_MIN_DAYS,
+                MAINTENANCE_MAX_DAYS,
+            )
         )
         days, more = _face_days(gap, event_day, bool(top))
         tracks.append((other + list(top), days))
@@ -362,7 +386,7 @@ def schedule(
     if event_day is not None and event_day <= HORIZON_DAYS:
         grid.add(event_day)
     days_arr = np.array(sorted(grid), dtype=np.float64)
-    pr = predict(subject, year, days_arr)
+    pr = predict(subject, year, days_arr, draws=patient)
     metrics = {
         n: {
             "median": np.array([m[n].diff.median for m in pr.metrics]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .cli_args import EXIT_OK
+from .cli_args import EXIT_OK, add_db_argument
 from .cli_args import print_json as _print_json
 from .errors import SymmetryStudioError
 
@@ -27,6 +27,12 @@ def add_parser(subparsers: Any) -> None:
     sim.add_argument(
         "--photo-day", type=float, default=14.0, help="day of the predicted photo (default 14)"
     )
+    sim.add_argument(
+        "--patient",
+        help="predict with this recorded patient's response at their last follow-up "
+        "(id or exact name; for a top-up or the next session)",
+    )
+    add_db_argument(sim)
 
 
 def _days(text: str) -> list[float]:
@@ -66,6 +72,18 @@ def _write_photo(path: str, analysis: Any, displacement_mm: Any) -> None:
         raise InputError("photo_out_not_writable", f"cannot write {path}: {err.strerror}") from None
 
 
+def _patient_response(patient: str, db: str | None) -> Any:
+    """A recorded patient's calibrated draws (their record store closed again)."""
+    from .records import open_store
+    from .records.visits import response_for_patient
+
+    store = open_store(db)
+    try:
+        return response_for_patient(store.patient(patient))
+    finally:
+        store.close()
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Predict a plan's effect on one photo over time."""
     from .analysis import analyze_image
@@ -77,18 +95,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     analysis = analyze_image(load_image(args.photo, mirrored=args.mirrored))
     if args.photo_out and args.photo_day not in days:
         days = sorted([*days, _days(str(args.photo_day))[0]])
-    prediction = predict(build_subject(analysis), plan, days, expression=args.expression)
+    mine = _patient_response(args.patient, args.db) if args.patient else None
+    draws = mine.draws if mine else None
+    prediction = predict(build_subject(analysis), plan, days, args.expression, draws=draws)
     if args.photo_out:
         _write_photo(
             args.photo_out, analysis, prediction.displacement_mm[prediction.at(args.photo_day)]
         )
     if args.json:
-        _print_json(prediction.to_json())
+        out = prediction.to_json()
+        if mine:
+            out["calibration"] = {"patient": args.patient, "note": mine.note}
+        _print_json(out)
         return EXIT_OK
     from .metrics import LABELS
 
     total = prediction.total_units
     print(f"{analysis.image.name}: {total['product']:g} U {plan.product} ({total['ona']:g} U ona)")
+    if mine:
+        print(mine.note)
     for t, day in enumerate(prediction.days):
         print(f"\nday {day:g} (median, 10th-90th percentile)")
         for name, m in prediction.metrics[t].items():

@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from simulation.analysis import analyze_image
-from simulation.calibration import MIN_ESS, DrawSet, follow_up, prediction_draws
+from simulation.calibration import (
+    MIN_ESS,
+    DrawSet,
+    follow_up,
+    patient_response,
+    prediction_draws,
+)
 from simulation.ingest import load_image
 from simulation.metrics import Z80
 from simulation.photo_warp import warp_photo
@@ -119,3 +125,53 @@ def test_an_impossible_observation_tempers_instead_of_collapsing() -> None:
     far = {k: replace(m, left=m.left + 20.0, diff_sd=0.05) for k, m in before.metrics.items()}
     fu = follow_up(draws, DAY, far)
     assert fu.tempering < 1.0 and fu.effective_draws == pytest.approx(MIN_ESS, rel=0.05)
+
+
+def _effect(subject, before, plan, **kw) -> float:
+    """The plan's predicted day-14 change of the lateral brow difference (median, mm)."""
+    pred = predict(subject, plan, [DAY], measurement_error=False, **kw)
+    return pred.metrics[0][METRIC].diff.median - before.metrics[METRIC].diff
+
+
+def test_next_session_uses_the_patients_calibrated_draws() -> None:
+    """After a weaker-than-predicted follow-up, the next session's prediction (another dose)
+    is weaker than the model's, by about the patient's effect scale, and says why."""
+    _, before, subject, draws = _setup()
+    fu = follow_up(draws, DAY, _observed(0.5).metrics)
+    mine = patient_response(fu, draws)
+    assert mine.draws.n == 200
+    assert mine.note.startswith("based on this patient's response at day 14")
+    prior, calibrated = (
+        _effect(subject, before, _plan(1.5), **kw) for kw in ({}, {"draws": mine.draws})
+    )
+    assert abs(calibrated) < 0.85 * abs(prior), (prior, calibrated)
+    assert np.sign(calibrated) == np.sign(prior)
+    # the ranges come from the patient's draws too: the band of plan A moves towards the
+    # observation just as the follow-up's own re-prediction did
+    again = predict(subject, _plan(1.0), [DAY], draws=mine.draws).metrics[0][METRIC].diff
+    assert again.median == pytest.approx(fu.metrics[METRIC].updated.median, abs=0.15)
+
+
+def test_an_as_predicted_follow_up_leaves_the_next_prediction_where_it_was() -> None:
+    _, before, subject, draws = _setup()
+    mine = patient_response(follow_up(draws, DAY, _observed(1.0).metrics), draws)
+    prior = _effect(subject, before, _plan(1.5))
+    assert _effect(subject, before, _plan(1.5), draws=mine.draws) == pytest.approx(
+        prior, abs=0.25 * abs(prior) + 0.05
+    )
+
+
+def test_resampling_follows_the_weights_exactly() -> None:
+    """All the weight on one draw: every resampled draw is that draw; equal weight on two:
+    half and half."""
+    _, _, _, draws = _setup()
+    fu = follow_up(draws, DAY, _observed(1.0).metrics)
+    one = np.zeros(len(fu.weights))
+    one[7] = 1.0
+    got = patient_response(replace(fu, weights=one), draws, samples=40).draws
+    assert np.all(got.params.potency == draws.params[0, 7])
+    assert np.all(got.response == draws.params[4, 7])
+    two = np.zeros(len(fu.weights))
+    two[[3, 11]] = 0.5
+    got = patient_response(replace(fu, weights=two), draws, samples=40).draws
+    assert np.sum(got.params.spread == draws.params[1, 3]) == 20

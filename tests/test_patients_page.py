@@ -50,3 +50,25 @@ def test_patients_tab_shows_visits_and_followup_and_saves(db) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     visits = open_store(db).patient("Grace").visits
     assert [v.date for v in visits][-1] == dt.date.today() and visits[-1].photos
+
+
+def test_the_next_prediction_can_use_the_patients_response(db) -> None:
+    """The follow-up's button makes the consult's predictions the patient's (the sidebar says
+    so, with the follow-up day); the sidebar's button returns to the model's typical patient."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["main_tab"] = "Patients"
+    at.run()
+    at.button(key="pt_response_on").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    notes = [i.value for i in at.sidebar.info]
+    assert any("Grace" in n and "response at day 14" in n for n in notes), notes
+    name, response = at.session_state["patient_response"]
+    assert name == "Grace" and response.draws.n == 200
+    for tab in ("4 · Prediction", "6 · 12 months"):  # the predictions hash the response
+        at.session_state["main_tab"] = tab
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    at.sidebar.button(key="pt_response_off").click()
+    at.run()
+    assert not at.sidebar.info and at.session_state["patient_response"] is None

@@ -60,6 +60,12 @@ def test_record_treat_photograph_again_and_compare(db, tmp_path, capsys) -> None
     assert set(m["predicted"]) == {"median", "p10", "p90"} and set(m["observed"]) == {"value", "sd"}
     assert m["inside_band"] and m["predicted"]["median"] < m["before"] - 0.5
     assert "day 14" in fu["calibration"]["note"]
+    # the next session is predicted with Grace's own response, and says so
+    again = _json(capsys, ["simulate", str(SAMPLE), "--plan", str(plan), "--days", "14",
+                           "--patient", "Grace"])  # fmt: skip
+    assert again["calibration"]["note"].startswith("based on this patient's response at day 14")
+    diff = again["timeline"][0]["metrics"]["brow_height_lateral_mm"]["diff"]
+    assert diff["median"] == pytest.approx(m["updated"]["median"], abs=0.2)
     shown = _json(capsys, ["patient", "show", "Grace"])
     assert [x["date"] for x in shown["visits"]] == ["2026-01-05", "2026-01-19"]
 
@@ -99,3 +105,12 @@ def test_bad_input_is_one_line(db, capsys, argv, words) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_patient_without_follow_up_cannot_calibrate_a_prediction(db, tmp_path, capsys) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(PLAN))
+    _json(capsys, ["patient", "add", "Ann"])
+    assert main(["simulate", str(SAMPLE), "--plan", str(plan), "--patient", "Ann"]) == 2
+    err = capsys.readouterr().err
+    assert "has no treatment visit" in err and err.count("\n") == 1

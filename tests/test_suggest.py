@@ -338,6 +338,29 @@ def test_schedule_review_top_up_and_maintenance_every_12_to_16_weeks():
         assert len(sch.days) >= 52 and sch.days[-1] == 365
 
 
+def test_a_patient_whose_effect_lasts_longer_is_scheduled_later():
+    """The schedule follows a patient's calibrated draws: with an effect lasting 2.5× the
+    model's, maintenance comes later and the year's course is the patient's (wears off later)."""
+    s = imposed(str(SAMPLE), "frontalis_lateral_left", 2.0)
+    plans = suggest(s)
+    one = np.ones(100)
+    jitter = np.exp(0.05 * np.random.default_rng(0).standard_normal((5, 100)))
+    lasting = Draws(
+        pharmacology.Params(jitter[0], jitter[1], jitter[2], 2.5 * jitter[3]), jitter[4] * one
+    )
+    kw = {"start": dt.date(2026, 1, 1), "attribution": plans.attribution}
+    model = schedule(s, plans[0].plan, **kw)
+    theirs = schedule(s, plans[0].plan, patient=lasting, **kw)
+    first = [min(v.day for v in x.visits if v.kind == "maintenance") for x in (model, theirs)]
+    assert first[1] > first[0], first
+    d0 = s.analysis.metrics["brow_height_lateral_mm"].diff
+    moved = [
+        abs(np.interp(70.0, x.days, x.metrics["brow_height_lateral_mm"]["median"]) - d0)
+        for x in (model, theirs)
+    ]
+    assert moved[1] > moved[0]
+
+
 def test_masseter_schedule_three_cycles_then_twice_a_year():
     s = subject_for(str(SAMPLE))
     p = parse_plan({"injections": [{"site": "masseter_lower_right", "units": 15}]})

@@ -15,7 +15,12 @@ from simulation.errors import SymmetryStudioError
 from simulation.metrics import LABELS, METRIC_NAMES
 from simulation.prediction import Range
 from simulation.records import Patient, Store, open_store
-from simulation.records.visits import followup_for_patient, save_visit, stored_metrics
+from simulation.records.visits import (
+    followup_for_patient,
+    response_for_patient,
+    save_visit,
+    stored_metrics,
+)
 
 from .. import cache, state
 from ..components import plan_of
@@ -114,6 +119,17 @@ def _followup(patient: Patient) -> None:
         for n, m in fu.metrics.items()
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_followup")
+    mine = state.patient_response()
+    if mine is not None and mine[0] == patient.name:
+        st.caption(f"The predictions now use {patient.name}'s response (see the sidebar).")
+    elif st.button(
+        f"Predict the top-up or next session with {patient.name}'s response",
+        key="pt_response_on",
+        help="The Plan, Prediction, Compare and 12-month tabs then draw this patient's "
+        "sensitivity, potency, spread and duration from this follow-up instead of the model's.",
+    ):
+        state.set_patient_response(patient.name, response_for_patient(patient))
+        st.rerun()
 
 
 def _save_visit(store: Store, patient: Patient) -> None:

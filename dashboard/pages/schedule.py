@@ -99,7 +99,8 @@ def schedule_page(rest: Analysis, study: Study) -> None:
         return
     try:
         with st.spinner("Predicting the year…"):
-            sched = cache.schedule(study, plan, event, start)
+            mine = state.patient_response()
+            sched = cache.schedule(study, plan, event, start, mine[1] if mine else None)
     except SymmetryStudioError as err:
         st.error(str(err), icon=":material/error:")
         return

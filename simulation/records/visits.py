@@ -15,7 +15,7 @@ from ..plan import Plan, plan_to_json
 from .models import Patient, Visit
 from .store import PhotoInput, Store
 
-__all__ = ["followup_for_patient", "save_visit", "stored_metrics"]
+__all__ = ["followup_for_patient", "response_for_patient", "save_visit", "stored_metrics"]
 
 
 def save_visit(
@@ -96,3 +96,13 @@ def followup_for_patient(patient: Patient) -> tuple[Visit, Visit, Any]:
         f"patient '{patient.name}' has no treatment visit (a visit with --plan) followed by a "
         "visit with a rest photo: add one with `symmetry-studio visit add`",
     )
+
+
+def response_for_patient(patient: Patient, samples: int = 200) -> Any:
+    """The patient's calibrated draws (`calibration.PatientResponse`) from their latest
+    follow-up, for the next prediction (a top-up, the next session)."""
+    from ..calibration import DrawSet, patient_response
+
+    treated, _seen, fu = followup_for_patient(patient)
+    assert treated.prediction_draws is not None
+    return patient_response(fu, DrawSet.from_bytes(treated.prediction_draws), samples)
