@@ -31,6 +31,7 @@ __all__ = [
     "r1",
     "rng",
     "suggestion_rows",
+    "symmetry_index_line",
     "unit",
     "visit_rows",
 ]
@@ -74,28 +75,36 @@ def amount(value: float, name: str) -> str:
 
 
 def metric_rows(metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
-    """The Analysis table: each measurement's sides, difference with its ± (the 80% band of
-    what a re-taken photo would read), whether the photo tells it from zero, and the
-    visibility threshold."""
+    """The Analysis table: each two-sided measurement's sides, difference with its ± (the 80%
+    band of what a re-taken photo would read), whether the photo tells it from zero, and the
+    visibility threshold. The symmetry index has no sides: `symmetry_index_line` says it."""
     rows = []
     for name in METRIC_NAMES:
+        if name == SYMMETRY_INDEX:
+            continue
         m = metrics[name]
         rows.append(
             {
                 "Measurement": LABELS[name],
                 "Left": r1(m.left),
                 "Right": r1(m.right),
-                "Difference (L−R)": r1(m.diff) if name != SYMMETRY_INDEX else None,
-                "± (80% band)": None if name == SYMMETRY_INDEX else r1(Z80 * m.diff_sd),
-                "Photo can tell it from 0": ""
-                if name == SYMMETRY_INDEX
-                else ("yes" if m.distinguishable else "no (noise)"),
+                "Difference (L−R)": r1(m.diff),
+                "± (80% band)": r1(Z80 * m.diff_sd),
+                "Photo can tell it from 0": "yes" if m.distinguishable else "no (noise)",
                 "Noticeable from": VISIBILITY_MM[name],
                 "Unit": unit(name),
                 "Visible": "● visible" if m.visible else "",
             }
         )
     return rows
+
+
+def symmetry_index_line(metrics: Mapping[str, Metric]) -> str:
+    """The whole face's symmetry index in one line (one figure, not a left and a right)."""
+    return (
+        f"Symmetry index: {r1(metrics[SYMMETRY_INDEX].left)} mm, the RMS distance between each "
+        "landmark and its mirrored partner (0 = perfectly symmetric)."
+    )
 
 
 def prediction_rows(before: Mapping[str, Metric], at: Any) -> list[dict[str, Any]]:

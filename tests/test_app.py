@@ -157,7 +157,7 @@ def test_committed_sample_upload_gives_measurements() -> None:
     assert not at.error
     names = [p["name"] for p in at.session_state["photos"]]
     assert names == ["sample.jpg"]
-    assert len(_table(_open(at, ANALYSIS), "Noticeable from")) == 11
+    assert len(_table(_open(at, ANALYSIS), "Noticeable from")) == 10  # + the symmetry index line
 
 
 def test_real_photo_upload_gives_measurements() -> None:

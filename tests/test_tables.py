@@ -24,6 +24,7 @@ from simulation.tables import (
     prediction_rows,
     r1,
     rng,
+    symmetry_index_line,
 )
 from tests.conftest import SAMPLE, analysed
 
@@ -58,9 +59,13 @@ def test_rounding_never_shows_minus_zero() -> None:
 
 def test_metric_rows_are_the_analysis_table(rest) -> None:
     rows = metric_rows(rest.metrics)
-    assert [r["Noticeable from"] for r in rows] == [VISIBILITY_MM[n] for n in METRIC_NAMES]
-    assert rows[-1]["Difference (L−R)"] is None  # the symmetry index has no sides to subtract
-    for r, n in zip(rows[:-1], METRIC_NAMES, strict=False):
+    two_sided = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
+    assert [r["Noticeable from"] for r in rows] == [VISIBILITY_MM[n] for n in two_sided]
+    # the symmetry index has no sides to subtract: a line of its own, not a row of blanks
+    assert all(None not in r.values() for r in rows)
+    si = rest.metrics["symmetry_index_mm"].left
+    assert f"Symmetry index: {r1(si)} mm" in symmetry_index_line(rest.metrics)
+    for r, n in zip(rows, two_sided, strict=True):
         m = rest.metrics[n]
         assert r["± (80% band)"] == r1(1.2815515655446004 * m.diff_sd)
         assert r["Photo can tell it from 0"].startswith("yes" if m.distinguishable else "no")

@@ -10,7 +10,7 @@ from simulation.analysis import Analysis, excursions
 from simulation.attribution import Attribution
 from simulation.errors import SymmetryStudioError
 from simulation.metrics import LABELS, METRIC_NAMES, Metric, summary_sentence
-from simulation.tables import amount, attribution_rows, metric_rows, unit
+from simulation.tables import amount, attribution_rows, metric_rows, symmetry_index_line, unit
 
 from .. import cache, state
 from ..components import EXPRESSION_LABELS, highlight, rows_height
@@ -40,6 +40,7 @@ def measurements_section(rest: Analysis) -> None:
         "on this photo, and no suggested plan treats it."
     )
     _show_metrics(rest.metrics, "metrics_table")
+    st.caption(symmetry_index_line(rest.metrics))
     st.markdown("**In plain words**")
     lines = []
     for name in METRIC_NAMES:
