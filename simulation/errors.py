@@ -32,13 +32,16 @@ class ModelFileError(SymmetryStudioError):
 class Notice:
     """A warning attached to a result: a stable `code`, a readable `message`, and, for a plan
     warning about one injection or session, that injection's index (0-based), its day and its
-    standard site, so a UI can show it there and group repeats without reading the message."""
+    standard site, and for one injection what it is (`what`, without its day) and the problem
+    (`reason`), so a UI can show it there and group repeats without reading the message."""
 
     code: str
     message: str
     injection: int | None = None
     day: float | None = None
     site: str | None = None
+    what: str | None = None
+    reason: str | None = None
 
     def to_json(self) -> dict[str, str | int | float]:
         out: dict[str, str | int | float] = {"code": self.code, "message": self.message}

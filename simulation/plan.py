@@ -56,9 +56,10 @@ class Injection:
         xy = v[self.landmark, :2] + np.asarray(self.offset_mm)
         return np.array([xy[0], xy[1], atlas.surface_z(xy, v)])
 
-    def describe(self) -> str:
+    def describe(self, day: bool = True) -> str:
+        """Where, how many units and (unless `day` is False) on which day."""
         where = self.site_id or f"landmark {self.landmark} {self.offset_mm}"
-        return f"{where}, {self.units:g} U, day {self.day:g}"
+        return f"{where}, {self.units:g} U" + (f", day {self.day:g}" if day else "")
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"units": self.units, "day": self.day}

@@ -256,21 +256,16 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
     for k, inj in enumerate(plan.injections):
         where = f"injection {k + 1} ({inj.describe()})"
         at = {"injection": k, "day": float(inj.day), "site": inj.site_id}
+        at["what"] = inj.describe(day=False)
         for code, message in atlas.danger_zones(inj.position(v468), v468, inj.target):
-            out.append(Notice(code, f"{where}: {message}", **at))
+            out.append(Notice(code, f"{where}: {message}", reason=message, **at))
         sid = inj.site_id
         if sid:
             lo, hi = atlas.site(sid).usual_units
             u = float(units_ona[k])
             if u > 2.0 * hi or u < 0.25 * lo:
-                out.append(
-                    Notice(
-                        "unusual_dose",
-                        f"{where}: {u:g} U ona-equivalent is far outside this site's usual "
-                        f"{lo:g}-{hi:g} U",
-                        **at,
-                    )
-                )
+                why = f"{u:g} U ona-equivalent is far outside this site's usual {lo:g}-{hi:g} U"
+                out.append(Notice("unusual_dose", f"{where}: {why}", reason=why, **at))
     return out
 
 

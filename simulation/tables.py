@@ -284,28 +284,16 @@ def visit_rows(sched: Schedule, brand: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _undated(n: Notice) -> tuple[str, str] | None:
-    """A per-injection notice's (what, why) without its injection number and day, which the
-    notice carries as fields; None for any other notice."""
-    if n.injection is None or n.day is None:
-        return None
-    what, sep, why = n.message.removeprefix(f"injection {n.injection + 1} (").partition(
-        f", day {n.day:g}): "
-    )
-    return (what, why) if sep else None
-
-
 def grouped_warnings(notices: Sequence[Notice]) -> list[str]:
     """One line per problem: a plan repeated at every visit would repeat its warnings, so the
     same injection's same problem (code, site, wording) is listed once with its days."""
     days: dict[tuple[str, str | None, str, str], list[float]] = {}
     order: list[str | tuple[str, str | None, str, str]] = []
     for n in notices:
-        parts = _undated(n)
-        if parts is None:
+        if n.day is None or n.what is None or n.reason is None:
             order.append(n.message)
             continue
-        key = (n.code, n.site, *parts)
+        key = (n.code, n.site, n.what, n.reason)
         if key not in days:
             days[key] = []
             order.append(key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -91,12 +92,13 @@ def test_measurements_csv_has_one_row_per_metric(rest) -> None:
 
 def test_repeated_injection_warnings_are_one_line_with_their_days() -> None:
     site = "corrugator_medial_right"
+    why = (f"{site}, 12 U", "far outside")  # what the injection is, and the problem
     notices = [
-        Notice("unusual_dose", f"injection 1 ({site}, 12 U, day 0): far outside", 0, 0.0, site),
+        Notice("unusual_dose", f"injection 1 ({site}, 12 U, day 0): far", 0, 0.0, site, *why),
         Notice("over_correction", "a plan-wide note"),
-        Notice("unusual_dose", f"injection 3 ({site}, 12 U, day 85): far outside", 2, 85.0, site),
+        Notice("unusual_dose", f"injection 3 ({site}, 12 U, day 85): far", 2, 85.0, site, *why),
         # same wording at another site, and a session-wide notice with a day: never merged
-        Notice("unusual_dose", "injection 2 (procerus, 12 U, day 0): far outside", 1, 0.0, "x"),
+        Notice("unusual_dose", "injection 2: far", 1, 0.0, "x", "procerus, 12 U", "far outside"),
         Notice("frontalis_without_glabella", "day 0: frontalis alone", day=0.0),
     ]
     assert grouped_warnings(notices) == [
@@ -128,6 +130,12 @@ def test_plan_warnings_carry_their_injection_day_and_site(rest) -> None:
     got = {w.code: w for w in plan_warnings(build_subject(rest), plan)}
     assert (got["unusual_dose"].injection, got["unusual_dose"].day) == (1, 90.0)
     assert got["unusual_dose"].site == "corrugator_medial_right"
+    dose = got["unusual_dose"]
+    assert dose.what == "corrugator_medial_right, 12 U" and dose.reason.startswith("12 U ona")
+    assert dose.message == f"injection 2 ({dose.what}, day 90): {dose.reason}"
+    assert grouped_warnings([dose, replace(dose, injection=3, day=180.0)]) == [
+        f"{dose.what} (days 90, 180): {dose.reason}"  # the whole reason, not a trimmed message
+    ]
     assert got["frontalis_without_glabella"].day == 0.0
     assert got["frontalis_without_glabella"].site is None
 
