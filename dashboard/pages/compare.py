@@ -18,6 +18,8 @@ from ..components import face_crop, predictions
 
 __all__ = ["compare_page"]
 
+PHOTO_PX = 380  # the predicted photos' width: three fit at 1280 px, each shrinks to its column
+
 
 def compare_page(rest: Analysis, day: float, expr: str) -> None:
     """The Compare tab."""
@@ -53,8 +55,8 @@ def compare_page(rest: Analysis, day: float, expr: str) -> None:
     for col, (n, (_tl, at, _plan)) in zip(cols, results.items(), strict=True):
         with col:
             img = cache.warp(rest, at.displacement_mm[0])
-            st.image(
-                face_crop(img, rest), caption=f"{n}: predicted photo, day {day:g}", width="stretch"
+            st.image(  # a face a chart's width, never a page's (one plan on a narrow window)
+                face_crop(img, rest), caption=f"{n}: predicted photo, day {day:g}", width=PHOTO_PX
             )
             for w in at.warnings:
                 st.warning(w.message, icon=":material/warning:")
