@@ -130,6 +130,7 @@ def analyze_video(
     expression: str | None = None,
     mirrored: bool = False,
     sample_fps: float = SAMPLE_FPS,
+    tracking: str = "image",
     progress: Progress | None = None,
 ) -> VideoAnalysis:
     """Analyse a clip of one movement or a sequence (see the module docstring). `expression`
@@ -139,7 +140,14 @@ def analyze_video(
             "unknown_expression",
             f"unknown expression '{expression}': use one of {', '.join(EXPRESSIONS[1:])}",
         )
-    track = track_clip(source, name, sample_fps=sample_fps, mirrored=mirrored, progress=progress)
+    track = track_clip(
+        source,
+        name,
+        sample_fps=sample_fps,
+        mirrored=mirrored,
+        tracking=tracking,
+        progress=progress,
+    )
     label = track.info.name
     lms = track.landmarks
     times = track.times_ms

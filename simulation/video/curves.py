@@ -140,4 +140,4 @@ def smooth(values: np.ndarray) -> np.ndarray:
     Savitzky-Golay filter over 5 samples (a third of a second at 15 samples a second)."""
     if len(values) < 5:
         return values.copy()
-    return savgol_filter(values, 5, 2, mode="interp")
+    return savgol_filter(values, 5, 2, mode="nearest")
