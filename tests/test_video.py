@@ -17,7 +17,7 @@ from simulation.video import analyze_video, find_events
 from simulation.video.curves import CURVE_MEASURES
 from simulation.video.rest import FRAME_CORRELATION, combined_sd
 from tests.conftest import SAMPLE, analysed, frontal_photos
-from tests.video_clips import FPS, smile_clip
+from tests.video_clips import FPS, ramp, smile_clip
 
 LIFT = {"left": 4.0, "right": 2.5}  # mm
 START = {"left": 18, "right": 24}  # frames: the right starts 6 frames (200 ms) later
@@ -54,9 +54,10 @@ def test_a_smile_clip_gives_its_rest_and_peak_frames(smile) -> None:
     # the left corner is fully up over frames 30-48 and the right over 36-54: the peak lies there
     assert 36 <= peak.index <= 48
     assert len(smile.rest_frames) >= 3
-    for f in smile.rest_frames:  # rest frames lie outside the movement (it starts at frame 18)
+    lifted = {s: LIFT[s] * ramp(75, START[s], 12, 18) for s in LIFT}  # the clip's known lifts
+    for f in smile.rest_frames:  # rest frames: outside the movement, within half a millimetre
         assert f.time_ms < t[move.start] or f.time_ms > t[move.end]
-        assert f.index < START["left"] or f.index > 66
+        assert max(lifted["left"][f.index], lifted["right"][f.index]) < 0.5
 
 
 def test_the_lagging_side_and_its_lag_in_milliseconds(smile) -> None:
@@ -118,8 +119,8 @@ def test_combined_sd_rule() -> None:
 def test_events_read_an_exact_lag_between_samples() -> None:
     t = np.arange(0, 3000, 1000 / 15)
 
-    def ramp(delay):
-        s = np.clip((t - 800 - delay) / 400, 0, 1)
+    def ramp(delay):  # rest, up over 400 ms, 600 ms held, down, rest (as a clip must be)
+        s = np.clip((t - 800 - delay) / 400, 0, 1) - np.clip((t - 1800 - delay) / 400, 0, 1)
         return 3.0 * s * s * (3 - 2 * s)
 
     zero = np.zeros_like(t)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import median_filter
 from scipy.signal import savgol_filter
 
 from ..contours import (
@@ -136,8 +137,9 @@ def measure_frames(
 
 
 def smooth(values: np.ndarray) -> np.ndarray:
-    """Landmark jitter taken out of a curve by a symmetric (time-unbiased) quadratic
-    Savitzky-Golay filter over 5 samples (a third of a second at 15 samples a second)."""
+    """Landmark jitter taken out of a curve: a 3-sample median (a single mis-read frame goes, a
+    ramp stays where it is), then a symmetric (time-unbiased) quadratic Savitzky-Golay filter
+    over 5 samples (a third of a second at 15 samples a second)."""
     if len(values) < 5:
         return values.copy()
-    return savgol_filter(values, 5, 2, mode="nearest")
+    return savgol_filter(median_filter(values, 3, mode="nearest"), 5, 2, mode="nearest")

@@ -1,8 +1,10 @@
 """Rest and movements in a clip's curves, and each movement's timing per side.
 
-The clip must start at rest (the recording instruction): its first half second sets a first
-rest reference; every sample whose measures all stay well within the movement tolerance of it
-is a rest candidate, and their median is the rest. A movement is a stretch where any measure
+The clip must start and end at rest (the recording instruction): among the samples of its first
+and last second, the one whose level (all measures, both sides) the most samples of the clip
+share is the rest reference, so a codec's settling first frames or a late start do not set it;
+every sample within half the movement tolerance of it is a rest candidate, and their median is
+the rest. A movement is a stretch where any measure
 leaves the tolerance; its peak is the sample furthest out. For each measure that moves, each
 side's start is where it first passes a fifth of its own peak excursion, and its arrival where
 it passes nine tenths, both read between samples by linear interpolation, so the timing
@@ -28,7 +30,7 @@ __all__ = [
     "find_events",
 ]
 
-REST_LEAD_MS = 500.0  # the clip's first half second is at rest (recording instruction)
+REST_END_MS = 1000.0  # the clip's first and last second hold its rest (recording instruction)
 MIN_MOVE_MM = 1.0
 """Smallest excursion (mm) called a movement: a mouth-corner lift moves MediaPipe's brow and lid
 landmarks by up to ~0.7 mm on the test clips, which must not count as their own movement
@@ -38,6 +40,7 @@ ONSET_FRACTION = 0.2  # a side starts when it passes 20% of its own peak excursi
 PEAK_FRACTION = 0.9  # and arrives when it passes 90% of it (assumption)
 N_REST = 5  # rest frames refined and combined
 MERGE_GAP_MS = 200.0  # two stretches closer than this are one movement
+EDGE_MS = 150.0  # a stretch starting this close to the clip's start is not a movement
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,13 @@ def find_events(times_ms: np.ndarray, values: dict[str, dict[str, np.ndarray]]) 
             for s in ("left", "right")
         )
         tol[m] = max(NOISE_FACTOR * jitter, MIN_MOVE_MM)
-    lead = t <= t[0] + REST_LEAD_MS
-    lead[: min(3, len(t))] = True
+    # The rest is the stillest common level among the clip's first and last second (a clip
+    # starts and ends at rest): the end sample whose level the most samples of the clip share.
+    ends = np.nonzero((t <= t[0] + REST_END_MS) | (t >= t[-1] - REST_END_MS))[0]
+    stack = np.stack([sm[m][s] / tol[m] for m in CURVE_MEASURES for s in ("left", "right")])
+    near = np.max(np.abs(stack[:, ends, None] - stack[:, None, :]), axis=0) < 0.5  # (ends, T)
+    best = ends[int(np.argmax(near.sum(axis=1)))]
+    ref = {m: {s: float(sm[m][s][best]) for s in sm[m]} for m in CURVE_MEASURES}
 
     def activity(ref: dict[str, dict[str, float]]) -> np.ndarray:
         return np.max(
@@ -214,9 +222,7 @@ def find_events(times_ms: np.ndarray, values: dict[str, dict[str, np.ndarray]]) 
             axis=0,
         )
 
-    ref = {m: {s: float(np.median(sm[m][s][lead])) for s in sm[m]} for m in CURVE_MEASURES}
     quiet = activity(ref) < 0.5
-    quiet[np.nonzero(lead)[0][0]] |= not quiet.any()
     ref = {m: {s: float(np.median(sm[m][s][quiet])) for s in sm[m]} for m in CURVE_MEASURES}
     act = activity(ref)
     candidates = np.nonzero(act < 0.5)[0]
@@ -225,7 +231,9 @@ def find_events(times_ms: np.ndarray, values: dict[str, dict[str, np.ndarray]]) 
     pick = np.unique(np.round(np.linspace(0, len(candidates) - 1, N_REST)).astype(int))
     rest = tuple(int(candidates[k]) for k in pick)
 
-    runs = _runs(act >= 1.0, t)
+    # a movement must start from a rest seen in the clip: a stretch from its very first samples
+    # is the camera or codec settling, or a clip started mid-movement
+    runs = [(a, b) for a, b in _runs(act >= 1.0, t) if t[a] - t[0] > EDGE_MS]
     movements = []
     for k, (a, b) in enumerate(runs):
         lo = runs[k - 1][1] + 1 if k else 0
