@@ -4,8 +4,9 @@ Targets (2-core machine): analysis ≤ 40 ms median per photo warm; basis build 
 vertices; one plan at one day ≤ 2 ms; 200 uncertainty samples ≤ 100 ms; dashboard first
 before/after view ≤ 2 s from server start and a day or dose change → updated after view ≤ 0.2 s
 (printed, not failed on), with the server's memory over 50 uploads; records on SQLite: saving a
-visit ≤ 50 ms, loading a patient with 20 visits ≤ 200 ms, a follow-up update ≤ 100 ms. Peak
-memory is this process's (the browser and the Streamlit server run as separate processes)."""
+visit ≤ 50 ms, loading a patient with 20 visits ≤ 200 ms, a follow-up update ≤ 100 ms; a clip
+≤ 3 s per 10 s of 30 fps, streamed in bounded memory (benchmarks/video_bench.py). Peak memory
+is this process's (the browser and the Streamlit server run as separate processes)."""
 
 from __future__ import annotations
 
@@ -162,6 +163,7 @@ def main() -> int:
     from benchmarks.repeat_bench import bench_repeatability, print_repeatability
     from benchmarks.suggest_bench import bench_suggest
     from benchmarks.ui_bench import bench_ui
+    from benchmarks.video_bench import bench_video, print_video
 
     results = {
         "analysis": bench_analysis(photos),
@@ -170,6 +172,7 @@ def main() -> int:
         "suggestion": bench_suggest(),
         "dashboard": bench_ui(),
         "records": bench_records(),
+        "video": bench_video(),
     }
     results["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out = ROOT / "benchmarks" / "results.json"
@@ -198,6 +201,7 @@ def main() -> int:
         "warning: " + "; ".join(f"{n} {sum(v)} of {len(v)}" for n, v in within.items())
     )
     print_repeatability(results["repeatability"])
+    print_video(results["video"])
     print(
         f"simulation: basis {sim['basis_build_ms_median']} ms for {sim['vertices']} vertices × "
         f"{sim['muscles']} muscles (≤ 1000); one plan one day {sim['plan_one_day_ms_median']} ms "

@@ -1,5 +1,5 @@
-"""The `symmetry-studio` command: analyze, simulate, suggest, list the atlas, and keep
-patient records (patient, visit, followup, records).
+"""The `symmetry-studio` command: analyze photos or a clip (analyze-video), simulate, suggest,
+list the atlas, and keep patient records (patient, visit, followup, records).
 
 Bad input prints one line and exits 2; an internal error prints one line and exits 1."""
 
@@ -18,6 +18,7 @@ from . import (
     records_cli,
     simulate_cli,
     suggest_cli,
+    video_cli,
     visit_cli,
 )
 from .cli_args import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK
@@ -40,6 +41,7 @@ class _Parser(argparse.ArgumentParser):
 # only builds the parser and runs one command.
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": analyze_cli.cmd_analyze,
+    "analyze-video": video_cli.cmd_analyze_video,
     "simulate": simulate_cli.cmd_simulate,
     "sites": atlas_cli.cmd_sites,
     "muscles": atlas_cli.cmd_muscles,
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="symmetry-studio", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     analyze_cli.add_parser(sub)
+    video_cli.add_parser(sub)
     simulate_cli.add_parser(sub)
     suggest_cli.add_parser(sub)
     atlas_cli.add_parsers(sub)

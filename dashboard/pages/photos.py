@@ -7,9 +7,11 @@ import streamlit as st
 
 from simulation.analysis import EXPRESSIONS
 from simulation.errors import SymmetryStudioError
+from simulation.views import classify_view, compare_conditions, photo_conditions
 
 from .. import cache, state
 from ..components import EXPRESSION_LABELS, face_crop
+from .video import video_panel
 
 __all__ = ["add_photo", "photos_page"]
 
@@ -104,14 +106,21 @@ def _photo_card(p: state.PhotoEntry) -> None:
             st.error(str(err), icon=":material/error:")
             return
         pose = a.pose
+        view = classify_view(pose)
         st.markdown(
-            f"Pose: yaw {pose.yaw:+.1f}°, pitch {pose.pitch:+.1f}°, "
+            f"View: **{view.label}** · pose: yaw {pose.yaw:+.1f}°, pitch {pose.pitch:+.1f}°, "
             f"roll {pose.roll:+.1f}°  \n"
             f"Scale: {a.mm_per_px:.3f} mm/px ({a.scale_source.replace('_', ' ')}), "
             f"photo {a.image.rgb.shape[1]}×{a.image.rgb.shape[0]} px"
         )
-        if a.warnings:
-            for w in a.warnings:
+        notes = [*a.warnings, *view.warnings, *_against_first_of_view(p, view.view)]
+        if view.view != "front":
+            st.info(
+                f"A {view.label} view: kept for looking; measurements come from the front view.",
+                icon=":material/info:",
+            )
+        if notes:
+            for w in notes:
                 st.warning(w.message, icon=":material/warning:")
         else:
             st.success("Quality check passed: frontal, sharp enough, scale found.")
@@ -123,6 +132,24 @@ def _photo_card(p: state.PhotoEntry) -> None:
         )
 
 
+def _against_first_of_view(p: state.PhotoEntry, view: str) -> list:
+    """Lighting and distance differences from the first photo of the same view (if another)."""
+    for q in state.photos():
+        if q["id"] == p["id"]:
+            return []
+        try:
+            other, mine = cache.photo_analysis(q), cache.photo_analysis(p)
+        except SymmetryStudioError:
+            continue
+        if classify_view(other.pose).view == view:
+            return compare_conditions(
+                photo_conditions(other.image.rgb, other.landmarks_px),
+                photo_conditions(mine.image.rgb, mine.landmarks_px),
+                view,
+            )
+    return []
+
+
 def photos_page() -> None:
     """The Photos tab."""
     st.subheader("Photos of one person")
@@ -131,6 +158,7 @@ def photos_page() -> None:
         "camera, or keep the demo face. Photos stay in this browser session's memory only."
     )
     _sources()
+    video_panel()
     for p in list(state.photos()):
         with st.container(border=True):
             _photo_card(p)
