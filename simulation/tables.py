@@ -27,6 +27,7 @@ __all__ = [
     "grouped_warnings",
     "measurements_csv",
     "metric_rows",
+    "plan_totals",
     "prediction_rows",
     "r1",
     "rng",
@@ -71,6 +72,16 @@ def rng(r: Range) -> str:
 def amount(value: float, name: str) -> str:
     """An unsigned amount with its unit ('1.2 mm', '3.0°')."""
     return f"{abs(value):.1f}{'°' if unit(name) == '°' else ' mm'}"
+
+
+def plan_totals(plan: Any) -> str:
+    """The plan's totals in one line (the plan table's caption and the report's dose table)."""
+    tot = plan.total_units()
+    vol = float(sum(plan.volumes_ml())) if plan.injections else 0.0
+    return (
+        f"Total {tot['product']:g} U {plan.product} = {tot['ona']:.1f} U ona-equivalent, "
+        f"{vol:.2f} ml at {plan.dilution_ml_per_100u:g} ml/100 U."
+    )
 
 
 def metric_rows(metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
