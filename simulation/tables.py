@@ -24,6 +24,7 @@ __all__ = [
     "attribution_rows",
     "compare_metric_rows",
     "compare_summary_rows",
+    "followup_rows",
     "grouped_warnings",
     "measurements_csv",
     "metric_rows",
@@ -264,6 +265,26 @@ def compare_metric_rows(
             row[n] = rng(mr.diff) + (" ●" if mr.visible else "")
         rows.append(row)
     return rows
+
+
+def _band(r: Range) -> str:
+    return f"{r.median:+.2f} ({r.p10:+.2f} to {r.p90:+.2f})"
+
+
+def followup_rows(fu: Any) -> list[dict[str, Any]]:
+    """Predicted against observed at a follow-up (`calibration.FollowUp`), per measurement:
+    the Patients page's table and the report's follow-up section."""
+    return [
+        {
+            "Measurement": LABELS[n],
+            "Before": round(m.before, 2),
+            "Predicted (p10 to p90)": _band(m.predicted),
+            "Observed": f"{m.observed:+.2f} ± {m.observed_sd:.2f}",
+            "Verdict": m.versus_prediction,
+            "Updated (p10 to p90)": _band(m.updated),
+        }
+        for n, m in fu.metrics.items()
+    ]
 
 
 def visit_rows(sched: Schedule, brand: str) -> list[dict[str, Any]]:
