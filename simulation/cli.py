@@ -1,5 +1,5 @@
 """The `symmetry-studio` command: analyze, simulate, suggest, list the atlas, and keep
-patient records (patient, visit, followup, records).
+patient records (patient, visit, followup, records) and write the consult report (report).
 
 Bad input prints one line and exits 2; an internal error prints one line and exits 1."""
 
@@ -16,6 +16,7 @@ from . import (
     followup_cli,
     patient_cli,
     records_cli,
+    report_cli,
     simulate_cli,
     suggest_cli,
     visit_cli,
@@ -48,6 +49,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "visit": visit_cli.cmd_visit,
     "followup": followup_cli.cmd_followup,
     "records": records_cli.cmd_records,
+    "report": report_cli.cmd_report,
 }
 
 
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     visit_cli.add_parser(sub)
     followup_cli.add_parser(sub)
     records_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     return p
 
 
