@@ -13,7 +13,7 @@ from simulation.analysis import Analysis
 from simulation.plan import Plan
 from simulation.plan_table import RowsPlan, plan_from_rows
 from simulation.prediction import Prediction
-from simulation.render import inhibition_colour
+from simulation.render import face_crop, inhibition_colour
 
 from . import cache, state
 from .state import PlanEntry
@@ -41,17 +41,6 @@ EXPRESSION_LABELS = {
     "clench": "clench",
 }
 TIMELINE_DAYS = tuple(sorted({*range(0, 181, 5), 1, 2, 3, 7, 14, 21}))
-
-
-def face_crop(rgb: np.ndarray, a: Analysis, margin: float = 0.35) -> np.ndarray:
-    """The photo cropped around the face (landmark box plus a margin), for display."""
-    lm = a.landmarks_px[:, :2]
-    lo, hi = lm.min(axis=0), lm.max(axis=0)
-    pad = (hi - lo) * margin
-    h, w = rgb.shape[:2]
-    x0, y0 = np.maximum(np.floor(lo - pad), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(hi + pad), [w, h]).astype(int)
-    return rgb[y0:y1, x0:x1]
 
 
 def rows_height(rows: Any) -> int:

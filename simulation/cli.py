@@ -1,5 +1,6 @@
 """The `symmetry-studio` command: analyze photos or a clip (analyze-video), simulate, suggest,
-list the atlas, and keep patient records (patient, visit, followup, records).
+list the atlas, keep patient records (patient, visit, followup, records) and write the consult
+report (report).
 
 Bad input prints one line and exits 2; an internal error prints one line and exits 1."""
 
@@ -16,6 +17,7 @@ from . import (
     followup_cli,
     patient_cli,
     records_cli,
+    report_cli,
     simulate_cli,
     suggest_cli,
     video_cli,
@@ -50,6 +52,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "visit": visit_cli.cmd_visit,
     "followup": followup_cli.cmd_followup,
     "records": records_cli.cmd_records,
+    "report": report_cli.cmd_report,
 }
 
 
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     visit_cli.add_parser(sub)
     followup_cli.add_parser(sub)
     records_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     return p
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import atlas
 from .errors import Notice, SymmetryStudioError
 from .plan import PLAN_SCHEMA, Injection, Plan, parse_plan
 
@@ -26,6 +27,7 @@ __all__ = [
     "row_key",
     "row_warnings",
     "rows_from_plan",
+    "site_name",
 ]
 
 POINT_PREFIX = "point:"
@@ -131,3 +133,15 @@ def row_warnings(rows: Sequence[dict[str, Any]], warnings: Iterable[Notice]) -> 
         if w.injection is not None and w.injection < len(complete):
             notes.setdefault(complete[w.injection], []).append(w.code.replace("_", " "))
     return [", ".join(notes.get(k, [])) for k in range(len(rows))]
+
+
+def site_name(site: Any) -> str:
+    """How a row's site (or free point) reads to a clinician, e.g. "Corrugator, medial (brow
+    head) (right)"; the plan keeps the id. The plan table and the consult report both use it."""
+    key = str(site or "")
+    point = point_of_key(key)
+    if point:
+        dx, dy = point["offset_mm"]
+        return f"Point at landmark {point['landmark']} ({dx:+.1f}, {dy:+.1f} mm)"
+    s = {x.id: x for x in atlas.sites()}.get(key)
+    return s.label if s is not None else key or "(no site)"

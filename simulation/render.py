@@ -137,6 +137,18 @@ def draw_landmarks(
     return np.asarray(im)
 
 
+def face_crop(rgb: np.ndarray, a: Any, margin: float = 0.35) -> np.ndarray:
+    """The photo cropped around the face of analysis `a` (landmark box plus a margin), for display:
+    the dashboard and the report show before and predicted in this same crop."""
+    lm = a.landmarks_px[:, :2]
+    lo, hi = lm.min(axis=0), lm.max(axis=0)
+    pad = (hi - lo) * margin
+    h, w = rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(lo - pad), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(hi + pad), [w, h]).astype(int)
+    return rgb[y0:y1, x0:x1]
+
+
 def fit_panel(
     rgb: np.ndarray, size: tuple[int, int], background: tuple[int, int, int] = (14, 17, 23)
 ) -> np.ndarray:

@@ -24,9 +24,11 @@ __all__ = [
     "attribution_rows",
     "compare_metric_rows",
     "compare_summary_rows",
+    "followup_rows",
     "grouped_warnings",
     "measurements_csv",
     "metric_rows",
+    "plan_totals",
     "prediction_rows",
     "r1",
     "rng",
@@ -72,6 +74,16 @@ def rng(r: Range) -> str:
 def amount(value: float, name: str) -> str:
     """An unsigned amount with its unit ('1.2 mm', '3.0°')."""
     return f"{abs(value):.1f}{'°' if unit(name) == '°' else ' mm'}"
+
+
+def plan_totals(plan: Any) -> str:
+    """The plan's totals in one line (the plan table's caption and the report's dose table)."""
+    tot = plan.total_units()
+    vol = float(sum(plan.volumes_ml())) if plan.injections else 0.0
+    return (
+        f"Total {tot['product']:g} U {plan.product} = {tot['ona']:.1f} U ona-equivalent, "
+        f"{vol:.2f} ml at {plan.dilution_ml_per_100u:g} ml/100 U."
+    )
 
 
 def metric_rows(metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
@@ -262,6 +274,26 @@ def compare_metric_rows(
             row[n] = rng(mr.diff) + (" ●" if mr.visible else "")
         rows.append(row)
     return rows
+
+
+def _band(r: Range) -> str:
+    return f"{r.median:+.2f} ({r.p10:+.2f} to {r.p90:+.2f})"
+
+
+def followup_rows(fu: Any) -> list[dict[str, Any]]:
+    """Predicted against observed at a follow-up (`calibration.FollowUp`), per measurement:
+    the Patients page's table and the report's follow-up section."""
+    return [
+        {
+            "Measurement": LABELS[n],
+            "Before": round(m.before, 2),
+            "Predicted (p10 to p90)": _band(m.predicted),
+            "Observed": f"{m.observed:+.2f} ± {m.observed_sd:.2f}",
+            "Verdict": m.versus_prediction,
+            "Updated (p10 to p90)": _band(m.updated),
+        }
+        for n, m in fu.metrics.items()
+    ]
 
 
 def visit_rows(sched: Schedule, brand: str) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ import streamlit as st
 
 from simulation.errors import SymmetryStudioError
 from simulation.metrics import LABELS, METRIC_NAMES
-from simulation.prediction import Range
 from simulation.records import Patient, Store, open_store
 from simulation.records.visits import (
     followup_for_patient,
@@ -21,6 +20,7 @@ from simulation.records.visits import (
     save_visit,
     stored_metrics,
 )
+from simulation.tables import followup_rows
 
 from .. import cache, state
 from ..components import plan_of
@@ -93,10 +93,6 @@ def _timeline(patient: Patient) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_over_time")
 
 
-def _band(r: Range) -> str:
-    return f"{r.median:+.2f} ({r.p10:+.2f} to {r.p90:+.2f})"
-
-
 def _followup(patient: Patient) -> None:
     try:
         treated, seen, fu = followup_for_patient(patient)
@@ -107,17 +103,7 @@ def _followup(patient: Patient) -> None:
         f"{seen.date.isoformat()}) · based on this patient's response at day {fu.day:g}: "
         f"effect {fu.effect_scale:.2f}× the model's typical patient"
     )
-    rows = [
-        {
-            "Measurement": LABELS[n],
-            "Before": round(m.before, 2),
-            "Predicted (p10 to p90)": _band(m.predicted),
-            "Observed": f"{m.observed:+.2f} ± {m.observed_sd:.2f}",
-            "Verdict": m.versus_prediction,
-            "Updated (p10 to p90)": _band(m.updated),
-        }
-        for n, m in fu.metrics.items()
-    ]
+    rows = followup_rows(fu)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_followup")
     mine = state.patient_response()
     if mine is not None and mine[0] == patient.name:

@@ -17,9 +17,9 @@ from simulation.attribution import KEY_METRICS
 from simulation.errors import SymmetryStudioError
 from simulation.metrics import LABELS
 from simulation.plan import Plan, parse_plan, plan_to_json
-from simulation.plan_table import is_point_key, point_of_key, row_warnings, rows_from_plan
+from simulation.plan_table import is_point_key, row_warnings, rows_from_plan, site_name
 from simulation.prediction import Prediction
-from simulation.tables import unit
+from simulation.tables import plan_totals, unit
 
 from .. import state
 from ..components import EXPRESSION_LABELS, after_views, face_crop, plan_of, predictions
@@ -29,15 +29,8 @@ __all__ = ["plan_section"]
 
 
 def _site_name(site_id: object) -> str:
-    """How a site (or a free point) reads to a clinician, e.g. "Corrugator, medial (brow head)
-    (right)"; the plan keeps the id."""
-    key = str(site_id or "")
-    point = point_of_key(key)
-    if point:
-        dx, dy = point["offset_mm"]
-        return f"Point at landmark {point['landmark']} ({dx:+.1f}, {dy:+.1f} mm)"
-    s = {x.id: x for x in atlas.sites()}.get(key)
-    return s.label if s is not None else key or "(no site)"
+    """How a site (or a free point) reads to a clinician; the plan keeps the id."""
+    return site_name(site_id)
 
 
 def _site_label(site_id: str) -> str:
@@ -226,12 +219,7 @@ def _editor(name: str, entry: state.PlanEntry, pred: Prediction | None) -> None:
         )
     plan = read.plan
     if plan is not None:
-        tot = plan.total_units()
-        vol = float(np.sum(plan.volumes_ml())) if plan.injections else 0.0
-        st.caption(
-            f"Total {tot['product']:g} U {plan.product} = {tot['ona']:.1f} U ona-equivalent, "
-            f"{vol:.2f} ml at {plan.dilution_ml_per_100u:g} ml/100 U."
-        )
+        st.caption(plan_totals(plan))
 
 
 def _preview(rest: Analysis, day: float, expr: str) -> None:
