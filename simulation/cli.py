@@ -1,5 +1,5 @@
 """The `symmetry-studio` command: analyze, simulate, suggest, list the atlas, and keep
-patient records (patient, visit, followup, records).
+patient records (patient, visit, followup, records), and train on the case library (train).
 
 Bad input prints one line and exits 2; an internal error prints one line and exits 1."""
 
@@ -18,6 +18,7 @@ from . import (
     records_cli,
     simulate_cli,
     suggest_cli,
+    train_cli,
     visit_cli,
 )
 from .cli_args import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK
@@ -48,6 +49,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "visit": visit_cli.cmd_visit,
     "followup": followup_cli.cmd_followup,
     "records": records_cli.cmd_records,
+    "train": train_cli.cmd_train,
 }
 
 
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     visit_cli.add_parser(sub)
     followup_cli.add_parser(sub)
     records_cli.add_parser(sub)
+    train_cli.add_parser(sub)
     return p
 
 
