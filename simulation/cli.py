@@ -1,6 +1,6 @@
 """The `symmetry-studio` command: analyze photos or a clip (analyze-video), simulate, suggest,
-list the atlas, keep patient records (patient, visit, followup, records) and write the consult
-report (report).
+list the atlas, keep patient records (patient, visit, followup, records), write the consult
+report (report) and train on the case library (train).
 
 Bad input prints one line and exits 2; an internal error prints one line and exits 1."""
 
@@ -21,6 +21,7 @@ from . import (
     simulate_cli,
     suggest_cli,
     video_cli,
+    train_cli,
     visit_cli,
 )
 from .cli_args import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK
@@ -53,6 +54,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "followup": followup_cli.cmd_followup,
     "records": records_cli.cmd_records,
     "report": report_cli.cmd_report,
+    "train": train_cli.cmd_train,
 }
 
 
@@ -70,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     followup_cli.add_parser(sub)
     records_cli.add_parser(sub)
     report_cli.add_parser(sub)
+    train_cli.add_parser(sub)
     return p
 
 

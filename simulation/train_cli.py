@@ -1,0 +1,129 @@
+"""`symmetry-studio train`: the training case library (list, write a case's photos and JSON,
+score a plan against a case), registered by `cli.build_parser`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .cli_args import EXIT_OK, print_json
+from .errors import InputError
+
+__all__ = ["add_parser", "cmd_train"]
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the `train` subcommand (list | case | score) to the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "train",
+        help="training cases: faces with a known cause of asymmetry, and plans scored",
+        description="List the training cases, write one case's photos and scenario, or score "
+        "a plan (and a diagnosis) against a case and the model's own plan.",
+    )
+    sub = p.add_subparsers(dest="train_command", required=True, parser_class=type(p))
+    ls = sub.add_parser("list", help="the built-in cases")
+    ls.add_argument("--json", action="store_true", help="print one JSON object")
+    case = sub.add_parser("case", help="write a case's photos (PNG) and its scenario JSON")
+    case.add_argument("id", help="a case id (see `train list`) or a scenario .json file")
+    case.add_argument("--out", required=True, help="folder to write into (created if absent)")
+    case.add_argument("--json", action="store_true", help="print one JSON object")
+    score = sub.add_parser("score", help="score a plan against a case")
+    score.add_argument("id", help="a case id (see `train list`) or a scenario .json file")
+    score.add_argument("plan", help="a symmetry-studio/plan/1 JSON file")
+    score.add_argument(
+        "--diagnosis",
+        nargs="*",
+        default=[],
+        metavar="MUSCLE",
+        help="the muscles (with side) you think drive it, or not_toxin",
+    )
+    score.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _scenario(ref: str) -> Any:
+    from .training import builtin_scenario, load_scenario
+
+    return load_scenario(ref) if ref.endswith(".json") else builtin_scenario(ref)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .training import builtin_scenarios
+
+    rows = [
+        {"id": s.id, "title": s.title, "toxin_case": s.answer.toxin_case}
+        for s in builtin_scenarios()
+    ]
+    if args.json:
+        print_json({"cases": rows})
+    else:
+        for r in rows:
+            print(f"{r['id']:28s} {r['title']}")
+    return EXIT_OK
+
+
+def _case(args: argparse.Namespace) -> int:
+    from .ingest import encode_png
+    from .training import build_case, scenario_to_json
+
+    scenario = _scenario(args.id)
+    case = build_case(scenario)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for e in scenario.expressions:
+            path = out / f"{scenario.id}_{e}.png"
+            path.write_bytes(encode_png(case.photo(e)))
+            written.append(str(path))
+        spath = out / f"{scenario.id}.json"
+        spath.write_text(json.dumps(scenario_to_json(scenario), indent=2) + "\n")
+    except OSError as err:
+        raise InputError("unwritable_out", f"cannot write to {out}: {err.strerror}") from None
+    if args.json:
+        print_json({"case": scenario.id, "photos": written, "scenario": str(spath)})
+    else:
+        print(f"{scenario.title}: {len(written)} photo(s) and {spath.name} in {out}")
+        print(scenario.question)
+    return EXIT_OK
+
+
+def _score(args: argparse.Namespace) -> int:
+    from . import atlas
+    from .plan import parse_plan
+    from .training import build_case
+    from .training.score import NOT_TOXIN, score_plan
+
+    scenario = _scenario(args.id)
+    try:
+        text = Path(args.plan).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(
+            "unreadable_plan", f"cannot read plan {args.plan}: {err.strerror}"
+        ) from None
+    plan = parse_plan(text)
+    for d in args.diagnosis:
+        if d != NOT_TOXIN:
+            try:
+                atlas.muscle(d)
+            except InputError as err:
+                raise InputError(err.code, f"--diagnosis: {err.message}") from None
+    result = score_plan(build_case(scenario), plan, args.diagnosis)
+    if args.json:
+        print_json(result.to_json())
+        return EXIT_OK
+    print(
+        f"{scenario.title}: {result.total:.0f}/100" + (" (capped: safety)" if result.capped else "")
+    )
+    for c in result.components:
+        mx = f"/{c.max_points:g}" if c.max_points else ""
+        print(f"  {c.name:12s} {c.points:5.1f}{mx:5s} {c.detail}")
+    for p in result.teaching_points:
+        print(f"  - {p['text']} ({p['source']})")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Run one `train` subcommand."""
+    return {"list": _list, "case": _case, "score": _score}[args.train_command](args)
