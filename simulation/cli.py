@@ -20,8 +20,8 @@ from . import (
     report_cli,
     simulate_cli,
     suggest_cli,
-    video_cli,
     train_cli,
+    video_cli,
     visit_cli,
 )
 from .cli_args import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK
