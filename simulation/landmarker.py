@@ -26,7 +26,7 @@ MODEL_ENV = "SYMMETRY_STUDIO_MODEL"
 
 _lock = threading.Lock()
 _instance: _Landmarker | None = None
-_model_bytes: bytes | None = None
+_model_bytes: tuple[Path, bytes] | None = None  # the verified model file, by its path
 
 
 @dataclass(frozen=True)
@@ -195,11 +195,13 @@ def mp_blank() -> Any:
 
 
 def _verified_model() -> bytes:
-    """The model file's bytes, checksum-verified once per process (call under `_lock`)."""
+    """The model file's bytes, checksum-verified once per process and model path (call under
+    `_lock`)."""
     global _model_bytes
-    if _model_bytes is None:
-        _model_bytes = verify_model(model_path())
-    return _model_bytes
+    path = model_path()
+    if _model_bytes is None or _model_bytes[0] != path:
+        _model_bytes = (path, verify_model(path))
+    return _model_bytes[1]
 
 
 def get_landmarker() -> _Landmarker:

@@ -158,7 +158,7 @@ def photos_page() -> None:
         "camera, or keep the demo face. Photos stay in this browser session's memory only."
     )
     _sources()
-    video_panel()
+    video_panel(add_photo)
     for p in list(state.photos()):
         with st.container(border=True):
             _photo_card(p)

@@ -3,6 +3,8 @@ confirmation, per-side curves, the timing asymmetry, and the frames handed on as
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,6 +20,7 @@ from ..components import EXPRESSION_LABELS, face_crop
 
 __all__ = ["curves_chart", "video_panel"]
 
+AddPhoto = Callable[[str, bytes, bool, str], None]
 _RESULT = "video_result"  # session state: (clip file id, VideoAnalysis) or an error message
 _SIDE_STYLE = {"left": ("#ff7f50", "solid"), "right": ("#1982c4", "dash")}
 
@@ -138,9 +141,7 @@ def _rest_table(va: VideoAnalysis) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-def _use_frames(va: VideoAnalysis) -> None:
-    from .photos import add_photo
-
+def _use_frames(va: VideoAnalysis, add_photo: AddPhoto) -> None:
     middle = va.rest_frames[len(va.rest_frames) // 2]
     for f in (middle, *va.peaks):
         png = encode_png(np.asarray(f.analysis.image.rgb))
@@ -149,8 +150,9 @@ def _use_frames(va: VideoAnalysis) -> None:
     st.rerun()
 
 
-def video_panel() -> None:
-    """Upload a clip, analyse it with a progress bar, show what it found."""
+def video_panel(add_photo: AddPhoto) -> None:
+    """Upload a clip, analyse it with a progress bar, show what it found; `add_photo` (the
+    Photos page's) hands the chosen frames on as photos."""
     result = st.session_state.get(_RESULT)
     with st.expander("Video of a movement (rest, peak, per-side timing)", expanded=bool(result)):
         st.caption(
@@ -195,4 +197,4 @@ def video_panel() -> None:
         if st.button(
             "Use the rest and peak frames as photos", key="video_use", disabled=not va.peaks
         ):
-            _use_frames(va)
+            _use_frames(va, add_photo)
