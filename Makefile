@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test lint bench figure browser clean
+.PHONY: run test lint bench figure browser pdftools clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,17 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: run 'sudo apt-get install chromium' and try again."; exit 1; fi; }
 
+# Debian's poppler-utils: the report tests read the PDF with pdftotext, pdftoppm and pdfimages.
+pdftools:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "poppler-utils is missing: run 'sudo apt-get install poppler-utils' (the report tests skip without it)."; fi; }
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser pdftools lint
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 from typing import Any
 
 from .cli_args import EXIT_OK, add_db_argument, add_expression_argument
@@ -102,6 +103,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError("bad_day", "--day must be between 0 and 365")
     if args.plan is None and args.visit is None:
         raise InputError("no_plan", "give --plan plan.json or --visit ID")
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise InputError("report_not_writable", f"cannot write {args.out}: no writable folder")
     header: dict[str, Any] = {"date": dt.date.today()}
     followup, stored_photo = None, None
     if args.visit is not None:
