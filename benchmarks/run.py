@@ -5,7 +5,8 @@ vertices; one plan at one day ≤ 2 ms; 200 uncertainty samples ≤ 100 ms; dash
 before/after view ≤ 2 s from server start and a day or dose change → updated after view ≤ 0.2 s
 (printed, not failed on), with the server's memory over 50 uploads; records on SQLite: saving a
 visit ≤ 50 ms, loading a patient with 20 visits ≤ 200 ms, a follow-up update ≤ 100 ms; a clip
-≤ 3 s per 10 s of 30 fps, streamed in bounded memory (benchmarks/video_bench.py). Peak memory
+≤ 3 s per 10 s of 30 fps, streamed in bounded memory (benchmarks/video_bench.py); the consult
+report's PDF ≤ 1 s (benchmarks/report_bench.py). Peak memory
 is this process's (the browser and the Streamlit server run as separate processes)."""
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ def main() -> int:
     photos = sorted(FRONTAL.iterdir()) if FRONTAL.is_dir() else [SAMPLE]
     from benchmarks.records_bench import bench_records, print_records
     from benchmarks.repeat_bench import bench_repeatability, print_repeatability
+    from benchmarks.report_bench import bench_report, print_report
     from benchmarks.suggest_bench import bench_suggest
     from benchmarks.ui_bench import bench_ui
     from benchmarks.video_bench import bench_video, print_video
@@ -173,6 +175,7 @@ def main() -> int:
         "dashboard": bench_ui(),
         "records": bench_records(),
         "video": bench_video(),
+        "report": bench_report(),
     }
     results["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out = ROOT / "benchmarks" / "results.json"
@@ -202,6 +205,7 @@ def main() -> int:
     )
     print_repeatability(results["repeatability"])
     print_video(results["video"])
+    print_report(results["report"])
     print(
         f"simulation: basis {sim['basis_build_ms_median']} ms for {sim['vertices']} vertices × "
         f"{sim['muscles']} muscles (≤ 1000); one plan one day {sim['plan_one_day_ms_median']} ms "

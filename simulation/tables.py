@@ -29,6 +29,7 @@ __all__ = [
     "measurements_csv",
     "metric_rows",
     "plan_totals",
+    "predicted_symmetry_line",
     "prediction_rows",
     "r1",
     "rng",
@@ -121,22 +122,13 @@ def symmetry_index_line(metrics: Mapping[str, Metric]) -> str:
 
 def prediction_rows(before: Mapping[str, Metric], at: Any) -> list[dict[str, Any]]:
     """The Prediction table: before and predicted left − right (with ranges) at one day;
-    `at` is a one-day `Prediction`."""
+    `at` is a one-day `Prediction`. The symmetry index has no sides:
+    `predicted_symmetry_line` says it."""
     rows = []
     for n in METRIC_NAMES:
-        mr = at.metrics[0][n]
         if n == SYMMETRY_INDEX:
-            rows.append(
-                {
-                    "Measurement": LABELS[n],
-                    "Before L−R": None,
-                    "Predicted L−R (p10 to p90)": f"{mr.left.median:.1f} (index)",
-                    "Left": f"{mr.left.median:.1f}",
-                    "Right": f"{mr.right.median:.1f}",
-                    "Visible": "",
-                }
-            )
             continue
+        mr = at.metrics[0][n]
         rows.append(
             {
                 "Measurement": LABELS[n],
@@ -148,6 +140,16 @@ def prediction_rows(before: Mapping[str, Metric], at: Any) -> list[dict[str, Any
             }
         )
     return rows
+
+
+def predicted_symmetry_line(before: Mapping[str, Metric], at: Any) -> str:
+    """The whole face's symmetry index before and predicted (one-day `Prediction` `at`)."""
+    si = at.metrics[0][SYMMETRY_INDEX].left
+    return (
+        f"Symmetry index: {r1(before[SYMMETRY_INDEX].left)} mm before, {si.median:.1f} mm "
+        f"predicted ({si.p10:.1f} to {si.p90:.1f}); the RMS distance between each landmark and "
+        "its mirrored partner (0 = perfectly symmetric)."
+    )
 
 
 def measurements_csv(before: Mapping[str, Metric], at: Any, plan_name: str, day: float) -> str:

@@ -6,6 +6,8 @@ Saves one screenshot per step under tests/artifacts/ (git-ignored) for the READM
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import time
 
 import numpy as np
@@ -142,6 +144,21 @@ def test_consult_flow(browser_page) -> None:
         panel.get_by_role("button", name="Measurements (CSV)").click()
     csv = dl.value.path().read_text()
     assert csv.startswith("metric,unit,before_left") and "brow_height_mm" in csv
+    # The consult report, built on click: a PDF whose text holds the plan and the promise line.
+    panel.get_by_label("Patient (name or pseudonym)").fill("Browser Test Patient")
+    panel.get_by_label("Patient (name or pseudonym)").press("Enter")
+    wait_idle(page)
+    panel.get_by_role("button", name="Download consult report (PDF)").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "step4_report.png"))
+    with page.expect_download(timeout=60_000) as dl:
+        panel.get_by_role("button", name="Download consult report (PDF)").click()
+    pdf = dl.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF") and dl.value.suggested_filename.endswith(".pdf")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        assert "Browser Test Patient" in text and "A prediction, not a promise." in text
 
     # Units edit → updated after view: the plan tab's preview beside the dose editor.
     srcs_js = (

@@ -19,7 +19,12 @@ from simulation import atlas, cli
 from simulation.plan import parse_plan
 from simulation.prediction import build_subject, predict
 from simulation.report import TIMELINE_DAYS, ReportDetails, consult_report, report_views
-from simulation.tables import followup_rows, plan_totals, prediction_rows
+from simulation.tables import (
+    followup_rows,
+    plan_totals,
+    predicted_symmetry_line,
+    prediction_rows,
+)
 from tests.conftest import SAMPLE, analysed
 
 pytestmark = pytest.mark.skipif(
@@ -84,6 +89,7 @@ def test_text_holds_units_figures_and_warnings_as_the_dashboard_shows_them(case,
     for r in rows:
         assert r["Predicted L−R (p10 to p90)"] in text
         assert r["Left"] in text and r["Right"] in text
+    assert predicted_symmetry_line(rest.metrics, at)[:40] in " ".join(text.split())
     assert at.warnings, "the low frontalis point should be warned about"
     for w in at.warnings:
         assert w.message in text

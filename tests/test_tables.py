@@ -22,6 +22,7 @@ from simulation.tables import (
     grouped_warnings,
     measurements_csv,
     metric_rows,
+    predicted_symmetry_line,
     prediction_rows,
     r1,
     rng,
@@ -78,6 +79,17 @@ def test_prediction_rows_show_before_and_range(rest) -> None:
     brow = next(r for r in rows if r["Measurement"] == "Brow height, mid-pupil")
     assert brow["Before L−R"] == r1(rest.metrics["brow_height_mm"].diff)
     assert brow["Predicted L−R (p10 to p90)"].count("(") == 1
+    assert all(None not in r.values() for r in rows)  # no row of blanks for the index
+    assert len(rows) == len(METRIC_NAMES) - 1
+
+
+def test_the_predicted_symmetry_index_is_a_line_with_its_range(rest) -> None:
+    at = _prediction(rest, 14.0)
+    si = at.metrics[0]["symmetry_index_mm"].left
+    line = predicted_symmetry_line(rest.metrics, at)
+    before = r1(rest.metrics["symmetry_index_mm"].left)
+    assert line.startswith(f"Symmetry index: {before} mm before, {si.median:.1f} mm predicted")
+    assert f"({si.p10:.1f} to {si.p90:.1f})" in line
 
 
 def test_measurements_csv_has_one_row_per_metric(rest) -> None:

@@ -16,7 +16,7 @@ from simulation.photo_warp import difference_overlay
 from simulation.plan import Plan, plan_to_json
 from simulation.prediction import Prediction
 from simulation.render import grid
-from simulation.tables import measurements_csv, prediction_rows
+from simulation.tables import measurements_csv, predicted_symmetry_line, prediction_rows
 
 from .. import cache, face3d, state
 from ..charts import effect_chart, timeline_chart
@@ -31,6 +31,7 @@ from ..components import (
     rows_height,
 )
 from .limits import LIMITS
+from .report_download import report_download
 
 __all__ = ["prediction_page"]
 
@@ -162,6 +163,7 @@ def prediction_page(rest: Analysis, day: float, expr: str) -> None:
         height=rows_height(rows),
         key="pred_table",
     )
+    st.caption(predicted_symmetry_line(rest.metrics, at))
     for w in at.warnings:
         st.warning(w.message, icon=":material/warning:")
     _courses(name, rest, tl)
@@ -189,5 +191,6 @@ def prediction_page(rest: Analysis, day: float, expr: str) -> None:
         mime="application/json",
         key="dl_plan",
     )
+    report_download(rest, tl, at, plan, name, day, expr)
     with st.expander("What the model cannot know", expanded=False):
         st.markdown(LIMITS)

@@ -36,7 +36,7 @@ from .. import atlas, pharmacology
 from ..limits import LIMITS
 from ..metrics import LABELS, METRIC_NAMES
 from ..plan_table import row_key, site_name
-from ..tables import plan_totals, prediction_rows, unit
+from ..tables import plan_totals, predicted_symmetry_line, prediction_rows, unit
 from ._chart import timeline_drawing
 from ._dosemap import DoseMap, injection_px
 
@@ -416,6 +416,8 @@ def _measure_section(
         ),
         Spacer(1, 2),
         t,
+        Spacer(1, 2),
+        Paragraph(_esc(predicted_symmetry_line(rest.metrics, at)), st["small"]),
     ]
     key = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
     moved = sorted(key, key=lambda n: -abs(at.metrics[0][n].diff.median - rest.metrics[n].diff))
