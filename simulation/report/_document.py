@@ -98,6 +98,7 @@ def _styles() -> dict[str, ParagraphStyle]:
             fontName="DejaVu-Bold",
             fontSize=10.5,
             leading=13,
+            keepWithNext=1,  # a heading never ends a page alone
             spaceBefore=6,
             spaceAfter=3,
         ),
@@ -296,9 +297,8 @@ def _dose_section(
     ona = plan.units_ona()
     vol = plan.volumes_ml()
     cell = st["cell"]
-    rows: list[list[Any]] = [
-        ["#", "Site", "Day", f"Units ({brand})", "Ona-equiv. U", "Volume (ml)", "Depth"]
-    ]
+    head = ["#", "Site", "Day", f"Units ({brand})", "Ona-equiv. U", "Volume (ml)", "Depth"]
+    rows: list[list[Any]] = [[Paragraph(f"<b>{_esc(h)}</b>", cell) for h in head]]
     for k, inj in enumerate(plan.injections):
         depth = atlas.site(inj.site_id).depth if inj.site_id else "—"
         rows.append(
@@ -324,7 +324,7 @@ def _dose_section(
             "",
         ]
     )
-    t = _table(rows, [w * width for w in (0.04, 0.40, 0.06, 0.11, 0.11, 0.1, 0.18)])
+    t = _table(rows, [w * width for w in (0.04, 0.36, 0.05, 0.12, 0.11, 0.10, 0.22)])
     t.setStyle(TableStyle([("LINEABOVE", (0, -1), (-1, -1), 0.6, colors.black)]))
     out += [
         t,
