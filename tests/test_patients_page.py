@@ -42,6 +42,7 @@ def test_patients_tab_shows_visits_and_followup_and_saves(db) -> None:
     md = " ".join(m.value for m in at.markdown)
     assert "2026-01-05" in md and "Follow-up at day 14" in md
     assert len(at.get("image")) == 2  # both visits' photos (consent recorded)
+    assert any("aligned on the pupils" in c.value for c in at.caption)
     tables = {tuple(d.value.columns)[:2]: d.value for d in at.dataframe}
     follow = next(v for k, v in tables.items() if k == ("Measurement", "Before"))
     assert "as predicted" in set(follow["Verdict"])

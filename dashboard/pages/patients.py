@@ -5,13 +5,16 @@ plan. The records live in the database `simulation.records` opens (nothing else 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from simulation.align import aligned_face
 from simulation.errors import SymmetryStudioError
+from simulation.ingest import load_image
 from simulation.metrics import LABELS, METRIC_NAMES
 from simulation.records import Patient, Store, open_store
 from simulation.records.visits import (
@@ -58,8 +61,16 @@ def _add_patient(store: Store, first: bool) -> None:
                 st.error(str(err), icon=":material/error:")
 
 
+def _aligned(photo: Any) -> np.ndarray:
+    """A stored rest photo with its face aligned on the pupils as every visit's is."""
+    rgb = load_image(photo.photo_png, name="visit photo").rgb
+    landmarks = json.loads(photo.analysis_json).get("landmarks_px")
+    return rgb if landmarks is None else aligned_face(rgb, np.asarray(landmarks))
+
+
 def _timeline(patient: Patient) -> None:
     st.markdown("**Visits**")
+    st.caption("Photos aligned on the pupils: the same size and place on every visit.")
     if not patient.visits:
         st.caption("No visits yet.")
         return
@@ -75,7 +86,7 @@ def _timeline(patient: Patient) -> None:
             st.markdown(f"**{v.date.isoformat()}** · {what}")
             rest = next((p for p in v.photos if p.expression == "rest"), None)
             if rest is not None and rest.photo_png is not None:
-                st.image(io.BytesIO(rest.photo_png), width="stretch")
+                st.image(_aligned(rest), width="stretch")
             else:
                 st.caption("measurements only (no photo stored)")
     rows = []
