@@ -24,7 +24,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
     """Compare the latest follow-up with the prediction made at the treatment visit."""
     from .metrics import LABELS
     from .records import open_store
-    from .records.visits import followup_for_patient
+    from .records.visits import followup_caveats, followup_for_patient
 
     store = open_store(args.db)
     try:
@@ -32,12 +32,14 @@ def cmd_followup(args: argparse.Namespace) -> int:
     finally:
         store.close()
     treated, seen, fu = followup_for_patient(patient)
+    caveats = followup_caveats(treated, seen)
     if args.json:
         out = fu.to_json()
         out.update(
             patient=patient.id,
             treatment_visit=treated.date.isoformat(),
             followup_visit=seen.date.isoformat(),
+            photo_caveats=caveats,
         )
         _print_json(out)
         return EXIT_OK
@@ -56,4 +58,6 @@ def cmd_followup(args: argparse.Namespace) -> int:
         f"the model's typical patient "
         f"({fu.effective_draws:.0f} effective draws of {len(fu.weights)})"
     )
+    for c in caveats:
+        print(f"caution, {c}")
     return EXIT_OK

@@ -46,6 +46,10 @@ def test_patients_tab_shows_visits_and_followup_and_saves(db) -> None:
     tables = {tuple(d.value.columns)[:2]: d.value for d in at.dataframe}
     follow = next(v for k, v in tables.items() if k == ("Measurement", "Before"))
     assert "as predicted" in set(follow["Verdict"])
+    caution = [w.value for w in at.warning if "Read this follow-up with care" in w.value]
+    assert (
+        caution and "photo of 2026-01-05: iris radius only" in caution[0]
+    )  # the demo's small iris
     at.button(key="pt_save").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]

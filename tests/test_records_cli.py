@@ -60,6 +60,16 @@ def test_record_treat_photograph_again_and_compare(db, tmp_path, capsys) -> None
     assert set(m["predicted"]) == {"median", "p10", "p90"} and set(m["observed"]) == {"value", "sd"}
     assert m["inside_band"] and m["predicted"]["median"] < m["before"] - 0.5
     assert "day 14" in fu["calibration"]["note"]
+    # what each photo said about itself comes with the follow-up, dated, word for word
+    said = {
+        f"{k} photo of {d}: {w['message']}"
+        for k, d, photo in (
+            ("treatment", "2026-01-05", SAMPLE),
+            ("follow-up", "2026-01-19", predicted),
+        )
+        for w in _json(capsys, ["analyze", str(photo)])["warnings"]
+    }
+    assert said and set(fu["photo_caveats"]) == said
     # the next session is predicted with Grace's own response, and says so
     again = _json(capsys, ["simulate", str(SAMPLE), "--plan", str(plan), "--days", "14",
                            "--patient", "Grace"])  # fmt: skip

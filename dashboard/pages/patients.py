@@ -18,6 +18,7 @@ from simulation.ingest import load_image
 from simulation.metrics import LABELS, METRIC_NAMES
 from simulation.records import Patient, Store, open_store
 from simulation.records.visits import (
+    followup_caveats,
     followup_for_patient,
     response_for_patient,
     save_visit,
@@ -116,6 +117,13 @@ def _followup(patient: Patient) -> None:
     )
     rows = followup_rows(fu)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_followup")
+    caveats = followup_caveats(treated, seen)
+    if caveats:
+        st.warning(
+            "Read this follow-up with care: a change these photos cannot resolve is not evidence "
+            "of the treatment.\n\n" + "\n".join(f"- {c}" for c in caveats),
+            icon=":material/warning:",
+        )
     mine = state.patient_response()
     if mine is not None and mine[0] == patient.name:
         st.caption(f"The predictions now use {patient.name}'s response (see the sidebar).")

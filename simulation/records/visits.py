@@ -15,7 +15,13 @@ from ..plan import Plan, plan_to_json
 from .models import Patient, Visit
 from .store import PhotoInput, Store
 
-__all__ = ["followup_for_patient", "response_for_patient", "save_visit", "stored_metrics"]
+__all__ = [
+    "followup_caveats",
+    "followup_for_patient",
+    "response_for_patient",
+    "save_visit",
+    "stored_metrics",
+]
 
 
 def save_visit(
@@ -71,6 +77,19 @@ def stored_metrics(visit: Visit, expression: str = "rest") -> dict[str, Metric] 
                 for k, m in raw.items()
             }
     return None
+
+
+def followup_caveats(treated: Visit, seen: Visit, expression: str = "rest") -> list[str]:
+    """What the two photos of a follow-up said about themselves when they were analysed (a small
+    iris, unread lids or jaw, a turned head), one line per photo and warning: a change between
+    them that such a photo cannot resolve is not evidence of the treatment."""
+    out = []
+    for label, visit in (("treatment", treated), ("follow-up", seen)):
+        for ph in visit.photos:
+            if ph.expression == expression:
+                for w in json.loads(ph.analysis_json).get("warnings", []):
+                    out.append(f"{label} photo of {visit.date.isoformat()}: {w['message']}")
+    return out
 
 
 def followup_for_patient(patient: Patient) -> tuple[Visit, Visit, Any]:
