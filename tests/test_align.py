@@ -66,3 +66,29 @@ def test_a_retaken_photo_aligns_onto_the_original(rest, roll_deg, scale) -> None
     ).mean()
     assert aligned < 6.0, aligned  # resampling twice blurs a little; nothing more
     assert side_by_side > 4 * aligned  # without alignment the two would not line up
+
+
+def test_a_stored_analysis_places_the_plan_where_the_live_one_does(rest) -> None:
+    from simulation.align import StoredFace, aligned_points, injection_px
+    from simulation.plan import parse_plan
+
+    plan = parse_plan(
+        {
+            "product": "ona",
+            "injections": [
+                {"site": "frontalis_lateral_left", "units": 2},
+                {"site": "corrugator_medial_right", "units": 4},
+                {"point": {"landmark": 105, "offset_mm": [0, 12]}, "units": 1},
+            ],
+        }
+    )
+    stored = StoredFace.from_json(rest.to_json(landmarks=True))
+    assert stored is not None and StoredFace.from_json(rest.to_json()) is None
+    live, kept = injection_px(rest, plan), injection_px(stored, plan)
+    # the stored frame uses MediaPipe's iris centres, the live one the fitted irises
+    assert np.abs(live - kept).max() < 2.0
+    lm = np.asarray(rest.landmarks_px)[:, :2]
+    pupils = aligned_points(rest.landmarks_px, lm[list(IRIS_CENTRES)])
+    w, h = ALIGNED_SIZE
+    assert np.allclose(sorted(pupils[:, 0]), [w * (0.5 - PUPIL_GAP / 2), w * (0.5 + PUPIL_GAP / 2)])
+    assert np.allclose(pupils[:, 1], h * PUPIL_ROW)

@@ -12,10 +12,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from simulation.align import aligned_face
+from simulation.align import (
+    ALIGNED_SIZE,
+    StoredFace,
+    aligned_face,
+    aligned_points,
+    injection_px,
+    mark_points,
+)
 from simulation.errors import SymmetryStudioError
 from simulation.ingest import load_image
 from simulation.metrics import LABELS, METRIC_NAMES
+from simulation.plan import parse_plan
 from simulation.records import Patient, Store, open_store
 from simulation.records.visits import (
     followup_caveats,
@@ -62,16 +70,27 @@ def _add_patient(store: Store, first: bool) -> None:
                 st.error(str(err), icon=":material/error:")
 
 
-def _aligned(photo: Any) -> np.ndarray:
-    """A stored rest photo with its face aligned on the pupils as every visit's is."""
+def _aligned(photo: Any, plan_json: str | None) -> np.ndarray:
+    """A stored rest photo with its face aligned on the pupils as every visit's is, and the
+    visit's injections marked with their units."""
     rgb = load_image(photo.photo_png, name="visit photo").rgb
-    landmarks = json.loads(photo.analysis_json).get("landmarks_px")
-    return rgb if landmarks is None else aligned_face(rgb, np.asarray(landmarks))
+    face = StoredFace.from_json(json.loads(photo.analysis_json))
+    if face is None:
+        return rgb
+    out = aligned_face(rgb, face.landmarks_px)
+    plan = parse_plan(json.loads(plan_json)) if plan_json else None
+    if plan is None or not plan.injections:
+        return out
+    pts = aligned_points(face.landmarks_px, injection_px(face, plan))
+    return mark_points(out, pts, [f"{inj.units:g} U" for inj in plan.injections])
 
 
 def _timeline(patient: Patient) -> None:
     st.markdown("**Visits**")
-    st.caption("Photos aligned on the pupils: the same size and place on every visit.")
+    st.caption(
+        "Photos aligned on the pupils (the same size and place on every visit), each with the "
+        "units injected at that visit."
+    )
     if not patient.visits:
         st.caption("No visits yet.")
         return
@@ -87,7 +106,7 @@ def _timeline(patient: Patient) -> None:
             st.markdown(f"**{v.date.isoformat()}** · {what}")
             rest = next((p for p in v.photos if p.expression == "rest"), None)
             if rest is not None and rest.photo_png is not None:
-                st.image(_aligned(rest), width="stretch")
+                st.image(_aligned(rest, v.plan_json), width=ALIGNED_SIZE[0])
             else:
                 st.caption("measurements only (no photo stored)")
     rows = []

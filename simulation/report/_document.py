@@ -33,12 +33,13 @@ from reportlab.platypus import (
 )
 
 from .. import atlas, pharmacology
+from ..align import injection_px
 from ..limits import LIMITS
 from ..metrics import LABELS, METRIC_NAMES
 from ..plan_table import row_key, site_name
 from ..tables import plan_totals, predicted_symmetry_line, prediction_rows, unit
 from ._chart import timeline_drawing
-from ._dosemap import DoseMap, injection_px
+from ._dosemap import DoseMap
 
 __all__ = ["PAPERS", "ReportDetails", "ReportViews", "build_pdf", "face_box"]
 

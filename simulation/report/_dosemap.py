@@ -11,7 +11,7 @@ from reportlab.lib import colors
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable
 
-__all__ = ["DoseMap", "injection_px", "outline_segments"]
+__all__ = ["DoseMap", "outline_segments"]
 
 MARK = colors.HexColor("#d1105a")
 
@@ -25,25 +25,6 @@ def outline_segments() -> tuple[tuple[int, int], ...]:
     groups = (C.FACE_LANDMARKS_CONTOURS, C.FACE_LANDMARKS_NOSE)
     groups += (C.FACE_LANDMARKS_LEFT_IRIS, C.FACE_LANDMARKS_RIGHT_IRIS)
     return tuple((c.start, c.end) for g in groups for c in g)
-
-
-def injection_px(analysis: Any, plan: Any) -> np.ndarray:
-    """Each injection's point in the photo's pixels (k, 2): its landmark plus its offset in mm
-    along the photo's measuring frame (the same placement as `Injection.position`)."""
-    from .. import atlas
-
-    out = []
-    fr = analysis.frame
-    for inj in plan.injections:
-        if inj.site_id:
-            s = atlas.site(inj.site_id)
-            lm, off = s.landmark, np.asarray(s.offset_mm, dtype=np.float64)
-        else:
-            lm, off = int(inj.landmark or 0), np.asarray(inj.offset_mm, dtype=np.float64)
-        d = off / analysis.mm_per_px
-        base = np.asarray(analysis.landmarks_px, dtype=np.float64)[lm, :2]
-        out.append(base + d[0] * np.asarray(fr.x_axis) + d[1] * np.asarray(fr.y_axis))
-    return np.array(out).reshape(-1, 2)
 
 
 class DoseMap(Flowable):
