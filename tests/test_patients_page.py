@@ -41,7 +41,10 @@ def test_patients_tab_shows_visits_and_followup_and_saves(db) -> None:
     assert not at.exception, [e.value for e in at.exception]
     md = " ".join(m.value for m in at.markdown)
     assert "2026-01-05" in md and "Follow-up at day 14" in md
-    assert len(at.get("image")) == 2  # both visits' photos (consent recorded)
+    # both visits' photos (consent recorded), then before / predicted / observed at day 14
+    assert len(at.get("image")) == 5
+    captions = [c for im in at.get("image") for c in im.proto.imgs[0].caption.split("\n") if c]
+    assert captions == ["Before (2026-01-05)", "Predicted for day 14", "Observed (2026-01-19)"]
     assert any("aligned on the pupils" in c.value for c in at.caption)
     tables = {tuple(d.value.columns)[:2]: d.value for d in at.dataframe}
     follow = next(v for k, v in tables.items() if k == ("Measurement", "Before"))

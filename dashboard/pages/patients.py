@@ -85,6 +85,36 @@ def _aligned(photo: Any, plan_json: str | None) -> np.ndarray:
     return mark_points(out, pts, [f"{inj.units:g} U" for inj in plan.injections])
 
 
+def _rest_photo(visit: Any) -> Any:
+    return next((p for p in visit.photos if p.expression == "rest" and p.photo_png), None)
+
+
+def _photo_row(treated: Any, seen: Any, day: float) -> None:
+    """Before, predicted for the follow-up's day, and observed, aligned alike."""
+    before, after = _rest_photo(treated), _rest_photo(seen)
+    if before is None or after is None or not treated.plan_json:
+        st.caption(
+            "Before / predicted / observed photos need both visits' rest photos (kept only "
+            "with the patient's consent)."
+        )
+        return
+    try:
+        a = cache.analysis(before.photo_png, "treatment photo", False, "rest")
+        plan = parse_plan(json.loads(treated.plan_json))
+        at = cache.predict(a, plan, (float(day),), "rest", 200, None)
+    except SymmetryStudioError as err:
+        st.caption(f"No predicted photo: {err}")
+        return
+    lm = a.landmarks_px
+    views = (
+        (aligned_face(a.image.rgb, lm), f"Before ({treated.date.isoformat()})"),
+        (aligned_face(cache.warp(a, at.displacement_mm[0]), lm), f"Predicted for day {day:g}"),
+        (_aligned(after, None), f"Observed ({seen.date.isoformat()})"),
+    )
+    for col, (img, caption) in zip(st.columns(3), views, strict=True):
+        col.image(img, caption=caption, width=ALIGNED_SIZE[0])
+
+
 def _timeline(patient: Patient) -> None:
     st.markdown("**Visits**")
     st.caption(
@@ -134,6 +164,7 @@ def _followup(patient: Patient) -> None:
         f"{seen.date.isoformat()}) · based on this patient's response at day {fu.day:g}: "
         f"effect {fu.effect_scale:.2f}× the model's typical patient"
     )
+    _photo_row(treated, seen, fu.day)
     rows = followup_rows(fu)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_followup")
     caveats = followup_caveats(treated, seen)
