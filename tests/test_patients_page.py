@@ -80,3 +80,23 @@ def test_the_next_prediction_can_use_the_patients_response(db) -> None:
     at.sidebar.button(key="pt_response_off").click()
     at.run()
     assert not at.sidebar.info and at.session_state["patient_response"] is None
+
+
+def test_the_prediction_tab_saves_the_visit_with_the_plan_as_injected(db) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["main_tab"] = "4 · Prediction"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.get("selectbox") or all(s.key != "pv_patient" for s in at.selectbox)
+    at.toggle(key="pv_open").set_value(True).run()
+    assert at.selectbox(key="pv_patient").value is not None
+    at.checkbox(key="pv_treated").check()
+    at.text_input(key="pv_lot").input("L77")
+    at.run()
+    at.button(key="pv_save").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("saved for Grace" in s.value for s in at.success)
+    visit = open_store(db).patient("Grace").visits[-1]
+    assert visit.date == dt.date.today() and visit.lot == "L77" and visit.plan_json
+    assert json.loads(visit.plan_json)["injections"]  # the active (demo) plan, as injected

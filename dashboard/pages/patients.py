@@ -29,13 +29,12 @@ from simulation.records.visits import (
     followup_caveats,
     followup_for_patient,
     response_for_patient,
-    save_visit,
     stored_metrics,
 )
 from simulation.tables import followup_rows
 
 from .. import cache, state
-from ..components import plan_of
+from .save_visit import save_form
 
 __all__ = ["patients_page"]
 
@@ -187,25 +186,6 @@ def _followup(patient: Patient) -> None:
         st.rerun()
 
 
-def _save_visit(store: Store, patient: Patient) -> None:
-    st.markdown("**Save this visit** (the consult's photos and, if ticked, the plan as injected)")
-    c1, c2, c3 = st.columns(3)
-    date = c1.date_input("Visit date", dt.date.today(), max_value=dt.date.today(), key="pt_date")
-    lot = c2.text_input("Lot number", key="pt_lot")
-    treated = c3.checkbox("The plan was injected at this visit", key="pt_treated")
-    notes = st.text_input("Notes", key="pt_notes")
-    if not st.button("Save this visit", key="pt_save"):
-        return
-    try:
-        analyses = [cache.photo_analysis(p) for p in state.photos()]
-        plan = plan_of(state.active_entry()).plan if treated else None
-        with st.spinner("Saving the visit…"):
-            save_visit(store, patient.id, date, analyses, plan, lot or None, notes)
-        st.success(f"Visit of {date.isoformat()} saved.")
-    except SymmetryStudioError as err:
-        st.error(str(err), icon=":material/error:")
-
-
 def patients_page() -> None:
     """The records: pick or add a patient, their visits, follow-up and saving this visit."""
     st.subheader("Patients")
@@ -231,6 +211,6 @@ def patients_page() -> None:
         patient = store.patient(pid)
         _timeline(patient)
         _followup(patient)
-        _save_visit(store, patient)
+        save_form(store, patient.id, patient.name, "pt")
     finally:
         store.close()

@@ -32,6 +32,7 @@ from ..components import (
 )
 from .limits import LIMITS
 from .report_download import report_download
+from .save_visit import save_panel
 
 __all__ = ["prediction_page"]
 
@@ -192,5 +193,6 @@ def prediction_page(rest: Analysis, day: float, expr: str) -> None:
         key="dl_plan",
     )
     report_download(rest, tl, at, plan, name, day, expr)
+    save_panel()
     with st.expander("What the model cannot know", expanded=False):
         st.markdown(LIMITS)
