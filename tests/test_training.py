@@ -82,12 +82,36 @@ def test_mirrored_case_mirrored_plan_same_score():
     assert abs(a.total - b.total) <= 3.0
 
 
-@pytest.mark.parametrize("case_id", builtin_ids())
-def test_case_model_shows_imposed_asymmetry(case_id):
-    """The case face's imposed difference is what the case claims: nonzero somewhere."""
+_PHOTO_GAPS = {
+    "masseter_bulk": "warped rest photo shows ~0.5 of 4.8 mm lower-face width: the landmarker "
+    "does not follow a jaw-contour warp (not fixed in time)",
+    "skeletal_volume": "lower-face width 0.7 of 3.0 mm imposed shows on the photo (as masseter)",
+    "lateral_brow_frontalis": "overall brow height measures -1.9 mm where +0.6 is imposed",
+    "lid_ptosis": "MRD1 measures +0.2 mm where -1.0 is imposed: the lid warp is not picked up",
+    "weak_side_nerve": "commissure differences measure under half of the imposed 0.7 mm",
+    "mixed_brow_and_lid": "MRD1 and lateral brow measure under half of the imposed values",
+}
+
+
+def _photo_param(case_id: str):
+    gap = _PHOTO_GAPS.get(case_id)
+    marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+    return pytest.param(case_id, marks=marks)
+
+
+@pytest.mark.parametrize("case_id", [_photo_param(i) for i in builtin_ids()])
+def test_case_photo_shows_imposed_asymmetry(case_id):
+    """The rest photo, analysed by the real landmarker, shows each imposed left-right difference
+    over 0.5 mm (or deg) with its sign and at least half its size."""
+    from simulation.analysis import analyze_image
+    from simulation.ingest import encode_png, load_image
+
     c = _case(case_id)
-    imposed = {k: v for e in c.scenario.expressions for k, v in c.imposed(e).items()}
-    assert max(abs(v) for v in imposed.values()) > 0.3 or not c.scenario.answer.toxin_case
+    a = analyze_image(load_image(encode_png(c.photo("rest")), name=case_id))
+    for k, want in c.imposed("rest").items():
+        if abs(want) > 0.5:
+            got = float(a.metrics[k].diff)
+            assert got * want > 0 and abs(got) >= 0.5 * abs(want), (k, want, got)
 
 
 def test_malformed_scenario_names_field():
