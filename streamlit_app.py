@@ -16,6 +16,7 @@ from dashboard.components import predictions
 from dashboard.pages import analysis, compare, photos, plan, prediction, schedule, suggest
 from dashboard.pages.limits import limits_page
 from dashboard.pages.patients import patients_page
+from dashboard.pages.training import training_page
 from dashboard.server import serve
 from dashboard.sidebar import sidebar
 from dashboard.tabs import TAB_KEY, TABS, keep_hidden_widget_state
@@ -30,7 +31,17 @@ def main() -> None:
     keep_hidden_widget_state()
     day, expr = sidebar()
     tabs = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
-    t_photos, t_analysis, t_plan, t_prediction, t_compare, t_year, t_patients, t_limits = tabs
+    (
+        t_photos,
+        t_analysis,
+        t_plan,
+        t_prediction,
+        t_compare,
+        t_year,
+        t_patients,
+        t_training,
+        t_limits,
+    ) = tabs
     here = next((t for t in tabs if t.open), t_photos)
     if t_limits.open:
         with t_limits:
@@ -39,6 +50,10 @@ def main() -> None:
     if t_patients.open:
         with t_patients:
             patients_page()
+        return
+    if t_training.open:
+        with t_training:
+            training_page()
         return
     if t_photos.open:
         with t_photos:

@@ -26,6 +26,8 @@ from simulation.render import FaceRenderer, draw_landmarks, face_camera
 from simulation.schedule import Schedule
 from simulation.schedule import schedule as _schedule
 from simulation.suggest import Suggestions, suggest
+from simulation.training import Case, build_case, builtin_scenario
+from simulation.training.score import TrainingScore, score_plan
 
 from .state import PhotoEntry
 
@@ -39,6 +41,9 @@ __all__ = [
     "photo_analysis",
     "photo_results",
     "plan_json",
+    "training_case",
+    "training_photo",
+    "training_score",
     "predict",
     "render",
     "schedule",
@@ -186,3 +191,25 @@ def schedule(
     return _schedule(
         s, plan, event_date=event, start=start, attribution=attribution(study), patient=draws
     )
+
+
+@_cached(3)
+def training_case(case_id: str) -> Case:
+    """A built-in training case built on its base face (about 1 s the first time)."""
+    return build_case(builtin_scenario(case_id))
+
+
+@_cached(24)
+def training_photo(case_id: str, expression: str, plan: Plan | None = None) -> np.ndarray:
+    """The case's photo in `expression`, or with `plan`'s predicted day-14 result on it."""
+    case = training_case(case_id)
+    if plan is None:
+        return case.photo(expression)
+    at = _predict(case.subject, plan, (14.0,), expression, samples=50, measurement_error=False)
+    return case.photo(expression, extra_mm=at.displacement_mm[0])
+
+
+@_cached(8)
+def training_score(case_id: str, plan: Plan, diagnosis: tuple[str, ...]) -> TrainingScore:
+    """The trainee's score on a case (the model plan's predictions are made once per case)."""
+    return score_plan(training_case(case_id), plan, diagnosis)

@@ -17,6 +17,7 @@ TABS = (
     "5 · Compare",
     "6 · 12 months",
     "Patients",
+    "Training",
     "Limits",
 )
 TAB_KEY = "main_tab"  # the session-state key of the open tab
