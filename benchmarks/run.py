@@ -6,7 +6,8 @@ before/after view ≤ 2 s from server start and a day or dose change → updated
 (printed, not failed on), with the server's memory over 50 uploads; records on SQLite: saving a
 visit ≤ 50 ms, loading a patient with 20 visits ≤ 200 ms, a follow-up update ≤ 100 ms; a clip
 ≤ 3 s per 10 s of 30 fps, streamed in bounded memory (benchmarks/video_bench.py); the consult
-report's PDF ≤ 1 s (benchmarks/report_bench.py). Peak memory
+report's PDF ≤ 1 s (benchmarks/report_bench.py); the published effects beside the model's
+figures (benchmarks/validity_bench.py, issue 16). Peak memory
 is this process's (the browser and the Streamlit server run as separate processes)."""
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ def main() -> int:
     from benchmarks.report_bench import bench_report, print_report
     from benchmarks.suggest_bench import bench_suggest
     from benchmarks.ui_bench import bench_ui
+    from benchmarks.validity_bench import bench_validity, print_validity
     from benchmarks.video_bench import bench_video, print_video
 
     results = {
@@ -176,6 +178,7 @@ def main() -> int:
         "records": bench_records(),
         "video": bench_video(),
         "report": bench_report(),
+        "validity": bench_validity(),
     }
     results["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out = ROOT / "benchmarks" / "results.json"
@@ -206,6 +209,7 @@ def main() -> int:
     print_repeatability(results["repeatability"])
     print_video(results["video"])
     print_report(results["report"])
+    print_validity(results["validity"])
     print(
         f"simulation: basis {sim['basis_build_ms_median']} ms for {sim['vertices']} vertices × "
         f"{sim['muscles']} muscles (≤ 1000); one plan one day {sim['plan_one_day_ms_median']} ms "

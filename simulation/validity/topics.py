@@ -1,0 +1,5 @@
+"""The topic modules whose `EFFECTS` make up the validity table, in print order."""
+
+from __future__ import annotations
+
+MODULES: tuple = ()
