@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulation.validity import all_effects, compare
+from simulation.validity import compare
+from simulation.validity.topics import all_effects
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "simulation" / "demo" / "grace_hopper.jpg"

@@ -2,4 +2,13 @@
 
 from __future__ import annotations
 
+from .effect import PublishedEffect
+
+__all__ = ["MODULES", "all_effects"]
+
 MODULES: tuple = ()
+
+
+def all_effects() -> list[PublishedEffect]:
+    """Every published effect the model is checked against, in the order of the topics."""
+    return [e for module in MODULES for e in module.EFFECTS]
