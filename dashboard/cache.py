@@ -171,10 +171,19 @@ def attribution(study: Study) -> Attribution:
 
 
 @_cached(16)
-def suggestions(study: Study, product: str, max_units: float | None) -> Suggestions:
-    """The smallest plans that balance the muscle-driven asymmetry."""
+def suggestions(
+    study: Study,
+    product: str,
+    max_units: float | None,
+    patient: PatientResponse | None = None,
+) -> Suggestions:
+    """The smallest plans that balance the muscle-driven asymmetry (for the `patient`'s
+    calibrated response when given)."""
     rest = study.analyses[0]
-    return suggest(subject(rest), study, product, max_units, attribution=attribution(study))
+    draws = patient.draws if patient is not None else None
+    return suggest(
+        subject(rest), study, product, max_units, attribution=attribution(study), draws=draws
+    )
 
 
 @_cached(16)

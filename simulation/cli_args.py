@@ -1,5 +1,6 @@
 """What the `symmetry-studio` commands share: the exit codes, JSON printing and the
-`--expression` option (so no command module imports the entry, `cli`)."""
+`--expression` and `--db` options and `--patient`'s recorded response (so no command module
+imports the entry, `cli`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ __all__ = [
     "add_db_argument",
     "add_expression_argument",
     "print_json",
+    "recorded_response",
 ]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -44,3 +46,15 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="record database URL (default: $SYMMETRY_STUDIO_DB or a file in your data folder)",
     )
+
+
+def recorded_response(patient: str, db: str | None) -> Any:
+    """A recorded patient's calibrated draws for `--patient` (their record store closed again)."""
+    from .records import open_store
+    from .records.visits import response_for_patient
+
+    store = open_store(db)
+    try:
+        return response_for_patient(store.patient(patient))
+    finally:
+        store.close()

@@ -166,6 +166,7 @@ def predict(
     draws from `calibration.patient_response`, whose medians then also make the median face."""
     days_arr = np.asarray(days, dtype=np.float64)
     expr = subject.expression_activation(expression)
+    patient = draws
     median, factor = (pharmacology.Params(), 1.0) if draws is None else draws.median()
     inh_med, thick_med = effects(subject, plan, days_arr, median)
     delta_med = activation_change(subject, inh_med, thick_med, expr, factor)  # (T, M)
@@ -217,7 +218,7 @@ def predict(
             {mid: 100.0 * float(row[ids.index(mid)]) for mid in bulk_ids} for row in thick_med
         ],
     )
-    prediction.warnings = plan_warnings(subject, plan) + outcome_warnings(subject, plan)
+    prediction.warnings = plan_warnings(subject, plan) + outcome_warnings(subject, plan, patient)
     return prediction
 
 
@@ -269,13 +270,15 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
     return out
 
 
-def outcome_warnings(subject: Subject, plan: Plan) -> list[Notice]:
+def outcome_warnings(subject: Subject, plan: Plan, draws: Draws | None = None) -> list[Notice]:
     """Risks that show in the predicted face at the 2-week review: flipped asymmetry, brow or
-    lid drop (judged on the pessimistic end of the range)."""
+    lid drop (judged on the pessimistic end of the range of the model's draws, or of a recorded
+    patient's calibrated `draws`: a weak responder's plan is judged on their response)."""
     if not plan.injections:
         return []
     out: list[Notice] = []
-    draws = Draws.sample(OUTCOME_SAMPLES, OUTCOME_SEED)
+    if draws is None:
+        draws = Draws.sample(OUTCOME_SAMPLES, OUTCOME_SEED)
     day = np.array([PEAK_DAY])
     inh, thick = effects(subject, plan, day, draws.params)
     response = draws.response[:, None, None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .cli_args import EXIT_OK, add_db_argument
+from .cli_args import EXIT_OK, add_db_argument, recorded_response
 from .cli_args import print_json as _print_json
 from .errors import SymmetryStudioError
 
@@ -72,18 +72,6 @@ def _write_photo(path: str, analysis: Any, displacement_mm: Any) -> None:
         raise InputError("photo_out_not_writable", f"cannot write {path}: {err.strerror}") from None
 
 
-def _patient_response(patient: str, db: str | None) -> Any:
-    """A recorded patient's calibrated draws (their record store closed again)."""
-    from .records import open_store
-    from .records.visits import response_for_patient
-
-    store = open_store(db)
-    try:
-        return response_for_patient(store.patient(patient))
-    finally:
-        store.close()
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Predict a plan's effect on one photo over time."""
     from .analysis import analyze_image
@@ -95,7 +83,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     analysis = analyze_image(load_image(args.photo, mirrored=args.mirrored))
     if args.photo_out and args.photo_day not in days:
         days = sorted([*days, _days(str(args.photo_day))[0]])
-    mine = _patient_response(args.patient, args.db) if args.patient else None
+    mine = recorded_response(args.patient, args.db) if args.patient else None
     draws = mine.draws if mine else None
     prediction = predict(build_subject(analysis), plan, days, args.expression, draws=draws)
     if args.photo_out:

@@ -172,8 +172,11 @@ class Evaluator:
         sites: tuple[atlas.InjectionSite, ...],
         product: str = "onabotulinumtoxinA",
         dilution: float = DEFAULT_DILUTION_ML_PER_100U,
+        draws: Draws | None = None,
     ) -> None:
         self.subject = subject
+        # the typical patient of `draws` (a recorded patient's calibrated draws), else the model's
+        self.median, self.factor = (pharmacology.Params(), 1.0) if draws is None else draws.median()
         self.sites = sites
         self.product = pharmacology.normalise_product(product)
         self.dilution = dilution
@@ -192,7 +195,7 @@ class Evaluator:
         self.jmin = np.clip(np.ceil(lo / STEP_UNITS - 1e-9).astype(int), 1, self.jmax)
         steps = np.arange(int(self.jmax.max(initial=0)) + 1)
         units = steps * STEP_UNITS
-        w = self._weights(units[None, :].repeat(len(sites), 0), pharmacology.Params())
+        w = self._weights(units[None, :].repeat(len(sites), 0), self.median)
         self.table = w * (units * self.ona_per_unit)[None, :, None]  # (S, J+1, M) received
         self.bulk = subject.bulk
         self._bulk_grid, self._bulk_table = self._thickness_table()
@@ -218,7 +221,7 @@ class Evaluator:
         grid = np.linspace(0.0, max(top, 1.0), 801)
         rec = np.repeat(grid[:, None, None], b.sum(), axis=2)  # (G, 1, Mb)
         change = pharmacology.thickness_change(
-            [0.0], rec, self.subject.size[b], [BULK_PEAK_DAY], self.product
+            [0.0], rec, self.subject.size[b], [BULK_PEAK_DAY], self.product, self.median
         )[:, 0, :]
         return grid, change
 
@@ -236,7 +239,7 @@ class Evaluator:
     def delta(self, received: np.ndarray, draws: Draws | None = None) -> np.ndarray:
         """Peak activation change (L, M): linear muscles at day 14, bulk thickness at week 12,
         at the median parameters or (L = n) for sampled draws."""
-        p = pharmacology.Params() if draws is None else draws.params
+        p = self.median if draws is None else draws.params
         s = self.subject
         inh = pharmacology.inhibition_over_time(
             [0.0], received[:, None, :], s.size, [PEAK_DAY], self.product, p
@@ -251,7 +254,7 @@ class Evaluator:
                     )
             else:
                 thick[:, b] = self._sampled_thickness(received[:, b], p)
-        response = 1.0 if draws is None else draws.response[:, None]
+        response = self.factor if draws is None else draws.response[:, None]
         return activation_change(s, inh, thick, 0.0, response)
 
     def _sampled_thickness(self, received: np.ndarray, p: pharmacology.Params) -> np.ndarray:
@@ -525,16 +528,28 @@ def _no_plan_reason(att: Attribution, is_target: np.ndarray) -> str:
     return "no treatable asymmetry: the differences of 1 mm or more are " + "; ".join(parts)
 
 
-def _predict_plan(subject: Subject, plan: Plan) -> Prediction:
-    """The plan as `predict` sees it (200 draws) at the peak days the suggestion aims for, on
-    the face as measured (differences inside the photo's noise are not targets at all)."""
+def _predict_plan(subject: Subject, plan: Plan, draws: Draws | None) -> Prediction:
+    """The plan as `predict` sees it (its 200 draws, or the patient's) at the peak days the
+    suggestion aims for, on the face as measured (differences inside the photo's noise are not
+    targets at all)."""
     return predict(
-        subject, plan, [PEAK_DAY, BULK_PEAK_DAY], samples=SAMPLES, measurement_error=False
+        subject,
+        plan,
+        [PEAK_DAY, BULK_PEAK_DAY],
+        samples=SAMPLES,
+        measurement_error=False,
+        draws=draws,
     )
 
 
 def _verify(
-    subject: Subject, plan: Plan, name: str, fraction: float, att: Attribution, pr: Prediction
+    subject: Subject,
+    plan: Plan,
+    name: str,
+    fraction: float,
+    att: Attribution,
+    pr: Prediction,
+    draws: Draws,
 ) -> SuggestedPlan:
     """Collect the plan's predicted figures (`pr`, from `_predict_plan`) and warnings."""
     base = subject.analysis.metrics
@@ -542,7 +557,6 @@ def _verify(
     for n in KEY_METRICS:
         t = 1 if n == "lower_face_half_width_mm" else 0
         predicted[n] = PredictedDiff(float(pr.days[t]), base[n].diff, pr.metrics[t][n].diff)
-    draws = Draws.sample(SAMPLES, 0)
     inh, thick = effects(subject, plan, np.array([PEAK_DAY]), draws.params)
     response = draws.response[:, None, None]
     delta = activation_change(subject, inh, thick, 0.0, response)[:, 0, :]  # (n, M)
@@ -572,9 +586,12 @@ def suggest(
     max_units: float | None = None,
     attribution: Attribution | None = None,
     dilution: float = DEFAULT_DILUTION_ML_PER_100U,
+    draws: Draws | None = None,
 ) -> Suggestions:
     """Up to three plans (conservative, balanced, full) that reduce the muscle-explained
-    asymmetry at day 14 with the fewest units, never over-correcting at the 90th percentile."""
+    asymmetry at day 14 with the fewest units, never over-correcting at the 90th percentile.
+    `draws` (a recorded patient's calibrated draws, `calibration.patient_response`) replace the
+    model's 200 prior draws everywhere: in the search, its median and the final check."""
     pid = pharmacology.normalise_product(product)
     if max_units is not None and (not np.isfinite(max_units) or max_units <= 0):
         raise InputError("bad_max_units", f"--max-units must be a positive number, got {max_units}")
@@ -585,16 +602,17 @@ def suggest(
         return Suggestions([], att, reason)
 
     sites = candidate_sites(subject)
-    ev = Evaluator(subject, sites, pid, dilution)
+    ev = Evaluator(subject, sites, pid, dilution, draws)
     keep = _relevant(ev)
     sites = tuple(s for s, k in zip(sites, keep, strict=True) if k)
-    ev = Evaluator(subject, sites, pid, dilution)
+    ev = Evaluator(subject, sites, pid, dilution, draws)
     pairs, minimum = _companions(sites, pid)
     session_max = float(pharmacology.from_ona_units(pharmacology.session_max_ona(), pid))
     limit = session_max if max_units is None else min(float(max_units), session_max)
     before = ev.sides(np.zeros((1, len(subject.muscles))))[0]
     d0 = before[0] - before[1]
-    draws = Draws.sample(SAMPLES, 0)
+    patient = draws
+    draws = Draws.sample(SAMPLES, 0) if patient is None else patient
 
     plans: list[SuggestedPlan] = []
     seen: set[bytes] = set()
@@ -621,9 +639,9 @@ def suggest(
             if not steps.any() or (not path and steps.tobytes() in seen):
                 break  # nothing, or back at a plan already suggested: no new plan here
             plan = ev.plan(steps, label=name)
-            pr = _predict_plan(subject, plan)
+            pr = _predict_plan(subject, plan, patient)
             if not {w.code for w in pr.warnings} & _REJECT or not path:
-                verified = _verify(subject, plan, name, fraction, att, pr)
+                verified = _verify(subject, plan, name, fraction, att, pr, draws)
                 break
         key = steps.tobytes()
         if not steps.any() or key in seen:

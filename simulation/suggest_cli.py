@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from .cli_args import EXIT_OK, add_expression_argument
+from .cli_args import EXIT_OK, add_db_argument, add_expression_argument, recorded_response
 from .errors import InputError
 
 __all__ = ["add_parser", "cmd_suggest"]
@@ -28,6 +28,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--max-units", type=float, default=None, help="most units in the product")
     p.add_argument("--event-date", default=None, help="YYYY-MM-DD: time the sessions for it")
     p.add_argument("--mirrored", action="store_true", help="photos are mirrored selfies")
+    p.add_argument(
+        "--patient",
+        default=None,
+        help="a recorded patient: suggest and schedule for their response at their last follow-up",
+    )
+    add_db_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -66,18 +72,22 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         )
     subject = build_subject(rest)
     attribution = attribute(subject, study)
-    plans = suggest(subject, study, product, args.max_units, attribution=attribution)
+    mine = recorded_response(args.patient, args.db) if args.patient else None
+    draws = mine.draws if mine else None
+    plans = suggest(subject, study, product, args.max_units, attribution=attribution, draws=draws)
     chosen = next(
         (plans.by_name(n) for n in ("balanced", "conservative", "full") if plans.by_name(n)), None
     )
     sched = (
-        schedule(subject, chosen.plan, event_date=event, attribution=attribution)
+        schedule(subject, chosen.plan, event_date=event, attribution=attribution, patient=draws)
         if chosen is not None
         else None
     )
     out = suggestion_to_json(plans, sched, product)
     out["image"] = {"name": rest.image.name, "sha256": rest.image.sha256}
     out["schedule_for"] = chosen.name if chosen is not None else None
+    if mine:
+        out["calibration"] = {"patient": args.patient, "note": mine.note}
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -91,6 +101,8 @@ def _text(out: dict[str, Any], warnings: tuple) -> str:
     from .noteworthy import noteworthy
 
     lines = [f"{out['image']['name']}: what drives the asymmetry"]
+    if "calibration" in out:
+        lines.append(f"  for {out['calibration']['patient']}: {out['calibration']['note']}")
     for k, m in enumerate(out["attribution"][:8], 1):
         lines.append(f"  {k}. {m['sentence']} (confidence {m['confidence']:.0%})")
     if not out["attribution"]:

@@ -76,6 +76,9 @@ def test_record_treat_photograph_again_and_compare(db, tmp_path, capsys) -> None
     assert again["calibration"]["note"].startswith("based on this patient's response at day 14")
     diff = again["timeline"][0]["metrics"]["brow_height_lateral_mm"]["diff"]
     assert diff["median"] == pytest.approx(m["updated"]["median"], abs=0.2)
+    # and so is the suggestion (its search, its ranges and the schedule for it)
+    sug = _json(capsys, ["suggest", str(SAMPLE), "--patient", "Grace"])
+    assert sug["calibration"] == {"patient": "Grace", "note": again["calibration"]["note"]}
     shown = _json(capsys, ["patient", "show", "Grace"])
     assert [x["date"] for x in shown["visits"]] == ["2026-01-05", "2026-01-19"]
 

@@ -361,6 +361,25 @@ def test_a_patient_whose_effect_lasts_longer_is_scheduled_later():
     assert moved[1] > moved[0]
 
 
+@pytest.mark.parametrize("scale", [0.5, 2.0])
+def test_a_recorded_patients_response_sizes_the_suggested_doses(scale):
+    """Suggesting with a patient's calibrated draws: a patient whose effect was half the
+    model's typical one gets a larger balanced plan, one with twice the effect no larger (their
+    wider range binds the never-over-correct rule sooner); the plan's figures and warnings are
+    judged on their draws."""
+    s = imposed(str(SAMPLE), "frontalis_lateral_left", 1.0)
+    prior = Draws.sample(SAMPLES, 0)
+    theirs = Draws(prior.params, scale * prior.response)
+    model = suggest(s).by_name("balanced")
+    mine = suggest(s, draws=theirs).by_name("balanced")
+    units = [p.total_units["ona"] for p in (model, mine)]
+    assert (units[1] <= units[0]) if scale > 1 else (units[1] > units[0]), units
+    name = "brow_height_lateral_mm"
+    own = predict(s, mine.plan, [14.0], measurement_error=False, draws=theirs)
+    assert mine.predicted[name].after.median == pytest.approx(own.metrics[0][name].diff.median)
+    assert not {w.code for w in own.warnings} & {"over_correction", "lid_drop"}
+
+
 def test_masseter_schedule_three_cycles_then_twice_a_year():
     s = subject_for(str(SAMPLE))
     p = parse_plan({"injections": [{"site": "masseter_lower_right", "units": 15}]})

@@ -37,7 +37,8 @@ def current_suggestions(study: Study) -> tuple[dict[str, Any] | None, Suggestion
     if not req or req["study"] != cache.study_id(study):
         return req, None
     max_units = None if req["max_units"] is None else float(req["max_units"])
-    return req, cache.suggestions(study, req["product"], max_units)
+    mine = state.patient_response()
+    return req, cache.suggestions(study, req["product"], max_units, mine[1] if mine else None)
 
 
 def _use(name: str, fraction: float, plan: Plan) -> None:
@@ -132,7 +133,9 @@ def suggest_section(study: Study) -> None:
             return
         brand = pharmacology.product_info(req["product"])["brand"]
         limit = "" if req["max_units"] is None else f", at most {req['max_units']:g} U"
-        st.caption(f"For {brand} ({req['product']}){limit}.")
+        mine = state.patient_response()
+        whose = f" For {mine[0]}: {mine[1].note}." if mine else ""
+        st.caption(f"For {brand} ({req['product']}){limit}.{whose}")
         if not sug:
             st.info(f"No plan: {sug.reason}.", icon=":material/info:")
             return
