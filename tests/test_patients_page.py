@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import subprocess
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.pages.report_download import followup_report_pdf
+from simulation.analysis import analyze_image
 from simulation.cli import main
+from simulation.ingest import load_image
+from simulation.plan import parse_plan
 from simulation.records import open_store
+from simulation.records.visits import followup_for_patient
+from simulation.report import ReportDetails
+from simulation.tables import followup_rows
 from tests.conftest import ROOT, SAMPLE
 
 APP = str(ROOT / "streamlit_app.py")
@@ -53,6 +62,7 @@ def test_patients_tab_shows_visits_and_followup_and_saves(db) -> None:
     assert (
         caution and "photo of 2026-01-05: iris radius only" in caution[0]
     )  # the demo's small iris
+    assert [d.label for d in at.get("download_button")] == ["Download follow-up report (PDF)"]
     at.button(key="pt_save").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -100,3 +110,23 @@ def test_the_prediction_tab_saves_the_visit_with_the_plan_as_injected(db) -> Non
     visit = open_store(db).patient("Grace").visits[-1]
     assert visit.date == dt.date.today() and visit.lot == "L77" and visit.plan_json
     assert json.loads(visit.plan_json)["injections"]  # the active (demo) plan, as injected
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler's pdftotext")
+def test_the_followup_report_holds_predicted_against_observed(db) -> None:
+    """What the Patients tab's "Download follow-up report" builds: the treatment's plan on its
+    stored photo, with the follow-up section's verdicts as the tab's table shows them."""
+    patient = open_store(db).patient("Grace")
+    treated, seen, fu = followup_for_patient(patient)
+    photo = next(p for p in treated.photos if p.expression == "rest").photo_png
+    rest = analyze_image(load_image(photo, name="treatment photo"))
+    plan = parse_plan(json.loads(treated.plan_json))
+    details = ReportDetails(patient="Grace", date=treated.date)
+    pdf = followup_report_pdf(rest, plan, (treated.date, seen.date, fu), details, photos=False)
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Follow-up at day 14: predicted against observed" in text
+    verdicts = {r["Verdict"] for r in followup_rows(fu)}
+    assert verdicts and all(v in text for v in verdicts)
+    assert "Grace" in text and "1 U" in text

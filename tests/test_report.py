@@ -12,13 +12,21 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from simulation import atlas, cli
+from simulation.metrics import METRIC_NAMES
 from simulation.plan import parse_plan
 from simulation.prediction import build_subject, predict
-from simulation.report import TIMELINE_DAYS, ReportDetails, consult_report, report_views
+from simulation.report import (
+    TIMELINE_DAYS,
+    ReportDetails,
+    consult_report,
+    course_marks,
+    report_views,
+)
 from simulation.tables import (
     followup_rows,
     plan_totals,
@@ -76,7 +84,7 @@ def _info(path: Path) -> str:
 
 
 def test_text_holds_units_figures_and_warnings_as_the_dashboard_shows_them(case, pdf) -> None:
-    rest, _, plan, at, _, _ = case
+    rest, _, plan, at, tl, _ = case
     text = _text(pdf)
     for field in ("Ms K", "Dr Adler", "C4521", "2026-03-02", "Dysport", "2.5 ml per 100 U"):
         assert field in text
@@ -95,6 +103,14 @@ def test_text_holds_units_figures_and_warnings_as_the_dashboard_shows_them(case,
         assert w.message in text
     assert "prediction, not a promise" in text and "What the model cannot know" in text
     assert "patient's right" in text and "patient's left" in text
+    # each chart names its onset, peak and wear-off days above the plot, from the timeline's median
+    key = [n for n in METRIC_NAMES if n != "symmetry_index_mm"]
+    moved = sorted(key, key=lambda n: -abs(at.metrics[0][n].diff.median - rest.metrics[n].diff))
+    days = np.asarray(tl.days)
+    for n in moved[:3]:
+        med = np.array([m[n].diff.median for m in tl.metrics]) - rest.metrics[n].diff
+        marks = course_marks(days, med)
+        assert marks and " · ".join(f"{k} day {t:g}" for k, t in marks.items()) in text, n
 
 
 def test_pages_render(pdf, tmp_path) -> None:

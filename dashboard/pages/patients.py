@@ -34,6 +34,7 @@ from simulation.records.visits import (
 from simulation.tables import followup_rows
 
 from .. import cache, state
+from .report_download import followup_report_download
 from .save_visit import save_form
 
 __all__ = ["patients_page"]
@@ -153,6 +154,27 @@ def _timeline(patient: Patient) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_over_time")
 
 
+def _followup_report(patient: Patient, treated: Any, seen: Any, fu: Any) -> None:
+    """The follow-up's consult report, on the treatment visit's stored rest photo."""
+    before = _rest_photo(treated)
+    if before is None or not treated.plan_json:
+        st.caption(
+            "The follow-up report needs the treatment visit's rest photo (kept only with "
+            "consent): run `symmetry-studio report PHOTO --visit "
+            f"{seen.id}` with the photo instead."
+        )
+        return
+    try:
+        rest = cache.analysis(before.photo_png, "treatment photo", False, "rest")
+    except SymmetryStudioError as err:
+        st.caption(f"No follow-up report: {err}")
+        return
+    plan = parse_plan(json.loads(treated.plan_json))
+    followup_report_download(
+        rest, plan, (treated.date, seen.date, fu), patient.name, treated.lot or "", treated.date
+    )
+
+
 def _followup(patient: Patient) -> None:
     try:
         treated, seen, fu = followup_for_patient(patient)
@@ -173,6 +195,7 @@ def _followup(patient: Patient) -> None:
             "of the treatment.\n\n" + "\n".join(f"- {c}" for c in caveats),
             icon=":material/warning:",
         )
+    _followup_report(patient, treated, seen, fu)
     mine = state.patient_response()
     if mine is not None and mine[0] == patient.name:
         st.caption(f"The predictions now use {patient.name}'s response (see the sidebar).")

@@ -10,11 +10,17 @@ import streamlit as st
 from simulation.analysis import Analysis
 from simulation.plan import Plan
 from simulation.prediction import Prediction
-from simulation.report import PAPERS, ReportDetails, consult_report, report_views
+from simulation.report import (
+    PAPERS,
+    TIMELINE_DAYS,
+    ReportDetails,
+    consult_report,
+    report_views,
+)
 
-from .. import state
+from .. import cache, state
 
-__all__ = ["report_download"]
+__all__ = ["followup_report_download", "followup_report_pdf", "report_download"]
 
 
 def _pdf(
@@ -27,11 +33,22 @@ def _pdf(
     details: ReportDetails,
     photos: bool,
     paper: str,
+    followup: tuple | None = None,
 ) -> bytes:
     """The report's PDF bytes (about 0.2 s with the photo, drawn only when the button is hit)."""
     views = report_views(rest, at, tl, plan, photos=photos)
     return consult_report(
-        rest, plan, at, tl, day, details, views, photos=photos, paper=paper, expression=expr
+        rest,
+        plan,
+        at,
+        tl,
+        day,
+        details,
+        views,
+        photos=photos,
+        paper=paper,
+        expression=expr,
+        followup=followup,
     )
 
 
@@ -75,4 +92,37 @@ def report_download(
         mime="application/pdf",
         icon=":material/description:",
         key="dl_report",
+    )
+
+
+def followup_report_pdf(
+    rest: Analysis, plan: Plan, followup: tuple, details: ReportDetails, photos: bool
+) -> bytes:
+    """The follow-up report's PDF: the plan predicted for the follow-up's day and over the
+    timeline on the treatment photo, with the predicted-against-observed section."""
+    day = float(followup[2].day)
+    at = cache.predict(rest, plan, (day,), "rest", 200, None)
+    tl = cache.predict(rest, plan, TIMELINE_DAYS, "rest", 100, None)
+    return _pdf(rest, plan, at, tl, day, "rest", details, photos, "a4", followup)
+
+
+def followup_report_download(
+    rest: Analysis, plan: Plan, followup: tuple, patient: str, lot: str, treated: dt.date
+) -> None:
+    """The follow-up visit's report: the treatment's plan on its rest photo, predicted for the
+    follow-up's day, with the predicted-against-observed section (`symmetry-studio report
+    --visit ID` makes the same PDF)."""
+    day = float(followup[2].day)
+    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+    clinician = c1.text_input("Clinician", key="pt_rp_clinician")
+    photos = not c2.toggle("Without photos (for sharing)", key="pt_rp_no_photos")
+    details = ReportDetails(patient=patient, clinician=clinician.strip(), lot=lot, date=treated)
+
+    st.download_button(
+        "Download follow-up report (PDF)",
+        lambda: followup_report_pdf(rest, plan, followup, details, photos),
+        file_name=f"followup_report_day{day:g}{'' if photos else '_no_photos'}.pdf",
+        mime="application/pdf",
+        icon=":material/description:",
+        key="pt_dl_report",
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._chart import course_marks
 from ._document import PAPERS, ReportDetails, ReportViews, build_pdf, face_box
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ReportDetails",
     "ReportViews",
     "consult_report",
+    "course_marks",
     "face_box",
     "report_views",
 ]

@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 from reportlab.graphics.shapes import Drawing, Line, Polygon, PolyLine, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 __all__ = ["course_marks", "timeline_drawing"]
 
 BAND = colors.Color(0.12, 0.47, 0.71, alpha=0.25)
 LINE = colors.HexColor("#1f77b4")
+MARK = colors.HexColor("#d1105a")
 
 
 def course_marks(days: np.ndarray, change: np.ndarray) -> dict[str, float] | None:
@@ -39,7 +41,8 @@ def timeline_drawing(
     lo = np.array([m[name].diff.p10 for m in timeline.metrics])
     hi = np.array([m[name].diff.p90 for m in timeline.metrics])
     d = Drawing(width, height)
-    left, bottom, right, top = 26.0, 16.0, width - 4.0, height - 14.0
+    # title, then the onset / peak / wear-off line, above the plot: marks never crowd the curves
+    left, bottom, right, top = 26.0, 16.0, width - 4.0, height - 21.0
     ymin = float(min(lo.min(), before, 0.0))
     ymax = float(max(hi.max(), before, 0.0))
     pad = max(0.2, 0.1 * (ymax - ymin))
@@ -88,24 +91,14 @@ def timeline_drawing(
                 textAnchor="end",
             )
         )
-    d.add(
-        String(
-            left, height - 8, f"{title} ({unit}), L−R by day", fontName="DejaVu-Bold", fontSize=6.5
-        )
-    )
+    label = f"{title} ({unit}), L−R"
+    size = min(6.5, 6.5 * (right - left) / max(1.0, stringWidth(label, "DejaVu-Bold", 6.5)))
+    d.add(String(left, height - 8, label, fontName="DejaVu-Bold", fontSize=size))
     marks = course_marks(days, med - before)
-    for k, (label, t) in enumerate((marks or {}).items()):
+    for t in (marks or {}).values():
         x = x_of(t)
-        d.add(Line(x, bottom, x, top, strokeColor=colors.HexColor("#d1105a"), strokeWidth=0.4))
-        anchor = "end" if x > right - 30 else "start"
-        d.add(
-            String(
-                x + (1 if anchor == "start" else -1),
-                top - 6 - 6 * k,
-                f"{label} day {t:g}",
-                fontName="DejaVu",
-                fontSize=5.0,
-                textAnchor=anchor,
-            )
-        )
+        d.add(Line(x, bottom, x, top, strokeColor=MARK, strokeWidth=0.4))
+    if marks:
+        text = " · ".join(f"{label} day {t:g}" for label, t in marks.items())
+        d.add(String(left, height - 15, text, fontName="DejaVu", fontSize=5.5, fillColor=MARK))
     return d

@@ -433,9 +433,9 @@ def _measure_section(
             [
                 Table([charts], colWidths=[cw] * 3),
                 Paragraph(
-                    "The three measurements the plan moves most: median (line) and 10th–90th "
-                    "percentile (band) by day; dashed: before; onset, peak and wear-off marked on "
-                    "the median.",
+                    "The three measurements the plan moves most, left − right by day: median "
+                    "(line) and 10th–90th percentile (band); dashed: before; the onset, peak and "
+                    "wear-off days of the median are named above each chart and marked on it.",
                     st["small"],
                 ),
             ]
