@@ -1,5 +1,6 @@
 """The record database on SQLite and on a real PostgreSQL server: patients, visits, consent,
-erasure at the database level, migration from the first revision, and one-line bad input."""
+trainees' training attempts, erasure at the database level, migration from the first revision,
+and one-line bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from simulation.errors import InputError
 from simulation.records import PhotoInput, migrate, open_store
@@ -21,6 +22,7 @@ from tests.conftest import ROOT
 from tests.pg_server import postgres_server
 
 TABLES = ("patients", "visits", "visit_photos")
+TRAINING_TABLES = ("trainees", "training_attempts")
 DAY = dt.date(2026, 3, 2)
 
 
@@ -46,10 +48,10 @@ def db_url(request, tmp_path):
     return server.replace("/postgres?", f"/{name}?")
 
 
-def _counts(url: str) -> dict[str, int]:
+def _counts(url: str, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
     eng = _engine(url)
     with eng.connect() as conn:
-        out = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+        out = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
     eng.dispose()
     return out
 
@@ -130,6 +132,91 @@ def test_migrates_forward_from_the_first_revision(db_url) -> None:
     old = store.patient(7)
     assert old.name == "Old" and old.visits[0].notes == "first"
     assert old.visits[0].recorded_by == "" and old.visits[0].prediction_draws is None
+    store.add_attempt("Trainee of an old database", "case", "practice", [], {}, 50.0, [])
+    assert _counts(db_url, TRAINING_TABLES) == {"trainees": 1, "training_attempts": 1}
+    store.close()
+
+
+def _attempt(store, trainee: str, case: str, total: float, mode: str = "practice") -> int:
+    parts = [{"name": "diagnosis", "points": 30.0, "max": 30.0, "detail": "right"}]
+    plan = {"product": "ona", "injections": [{"site": "corrugator_right", "units": 4}]}
+    return store.add_attempt(
+        trainee, case, mode, ["corrugator_supercilii_right"], plan, total, parts
+    )
+
+
+def test_training_attempts_kept_per_trainee_in_order(db_url) -> None:
+    from simulation.records import attempt_to_json, trainee_to_json
+
+    store = open_store(db_url)
+    _attempt(store, "Ana", "heavy_brow_corrugator", 92.5)
+    _attempt(store, "  Ana ", "dao_corner_down", 40.0, "exam")  # the same trainee, trimmed
+    _attempt(store, "Ben", "heavy_brow_corrugator", 10.0)
+    assert [t.name for t in store.trainees()] == ["Ana", "Ben"]
+    ana = trainee_to_json(store.trainee("Ana"))
+    assert ana["schema"] == "symmetry-studio/trainee/1"
+    got = [(a["case"], a["mode"], a["total"]) for a in ana["attempts"]]
+    assert got == [("heavy_brow_corrugator", "practice", 92.5), ("dao_corner_down", "exam", 40.0)]
+    first = attempt_to_json(store.trainee("Ana").attempts[0])
+    assert first["diagnosis"] == ["corrugator_supercilii_right"]
+    assert first["plan"]["injections"][0]["units"] == 4
+    assert first["components"][0]["detail"] == "right" and first["at"].endswith("Z")
+    store.close()
+
+
+def test_delete_trainee_erases_their_attempts(db_url) -> None:
+    store = open_store(db_url)
+    for k in range(3):
+        _attempt(store, "Gone", f"case{k}", 50.0)
+    _attempt(store, "Kept", "case0", 60.0)
+    assert _counts(db_url, TRAINING_TABLES) == {"trainees": 2, "training_attempts": 4}
+    store.delete_trainee("Gone")
+    assert _counts(db_url, TRAINING_TABLES) == {"trainees": 1, "training_attempts": 1}
+    # The database cascades by itself too: a delete by another tool leaves no orphan attempt.
+    eng = _engine(db_url)
+    with eng.begin() as conn:
+        conn.execute(text("DELETE FROM trainees"))
+    eng.dispose()
+    assert _counts(db_url, TRAINING_TABLES) == {"trainees": 0, "training_attempts": 0}
+    store.close()
+
+
+def test_bad_attempts_write_nothing(db_url) -> None:
+    store = open_store(db_url)
+    _attempt(store, "Ana", "case", 50.0)
+    before = _counts(db_url, TRAINING_TABLES)
+    bad = {
+        "trainee_name": lambda: _attempt(store, "   ", "case", 50.0),
+        "attempt_mode": lambda: _attempt(store, "Ana", "case", 50.0, mode="homework"),
+        "attempt_score": lambda: _attempt(store, "Ana", "case", 101.0),
+        "unknown_trainee": lambda: store.trainee("Nobody"),
+    }
+    for code, call in bad.items():
+        with pytest.raises(InputError) as err:
+            call()
+        assert err.value.code == code and "\n" not in str(err.value)
+    with pytest.raises(InputError):
+        store.delete_trainee("Nobody")
+    assert _counts(db_url, TRAINING_TABLES) == before
+    store.close()
+
+
+def test_migrates_from_0002_keeping_visits_and_adding_trainees(db_url) -> None:
+    eng = _engine(db_url)
+    migrate(eng, "0002")
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patients (id, name, notes, photo_consent, created_at) "
+                "VALUES (3, 'Before trainees', '', true, '2026-01-01 00:00:00')"
+            )
+        )
+        assert not inspect(conn).has_table("trainees")
+    eng.dispose()
+    store = open_store(db_url)
+    assert store.patient(3).name == "Before trainees"
+    _attempt(store, "First trainee", "case", 75.0)
+    assert store.trainee("First trainee").attempts[0].total == 75.0
     store.close()
 
 
