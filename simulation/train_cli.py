@@ -40,6 +40,11 @@ def add_parser(subparsers: Any) -> None:
         metavar="MUSCLE",
         help="the muscles (with side) you think drive it, or not_toxin",
     )
+    for s in (case, score):
+        s.add_argument(
+            "--photo",
+            help="the base photo of a scenario file whose base face is 'upload' (an educator's)",
+        )
     score.add_argument(
         "--trainee",
         metavar="NAME",
@@ -60,10 +65,24 @@ def add_parser(subparsers: Any) -> None:
         s.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _scenario(ref: str) -> Any:
+def _scenario(ref: str, photo_path: str | None = None) -> Any:
     from .training import builtin_scenario, load_scenario
 
-    return load_scenario(ref) if ref.endswith(".json") else builtin_scenario(ref)
+    if not ref.endswith(".json"):
+        if photo_path:
+            raise InputError(
+                "photo_for_builtin", "--photo is for a scenario file, not a built-in case"
+            )
+        return builtin_scenario(ref)
+    photo = None
+    if photo_path:
+        try:
+            photo = Path(photo_path).read_bytes()
+        except OSError as err:
+            raise InputError(
+                "unreadable_photo", f"cannot read photo {photo_path}: {err.strerror}"
+            ) from None
+    return load_scenario(ref, photo)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -85,7 +104,7 @@ def _case(args: argparse.Namespace) -> int:
     from .ingest import encode_png
     from .training import build_case, scenario_to_json
 
-    scenario = _scenario(args.id)
+    scenario = _scenario(args.id, args.photo)
     case = build_case(scenario)
     out = Path(args.out)
     try:
@@ -113,7 +132,7 @@ def _score(args: argparse.Namespace) -> int:
     from .training import build_case
     from .training.score import NOT_TOXIN, score_plan
 
-    scenario = _scenario(args.id)
+    scenario = _scenario(args.id, args.photo)
     try:
         text = Path(args.plan).read_text(encoding="utf-8")
     except OSError as err:

@@ -202,3 +202,23 @@ def test_cli_scores_kept_per_trainee(tmp_path, capsys, monkeypatch):
     assert main(["train", "history", "Ana"]) == 2
     err = capsys.readouterr().err
     assert "no trainee 'Ana'" in err and err.count("\n") == 1
+
+
+def test_cli_plays_an_upload_scenario_with_its_photo(tmp_path, capsys):
+    from simulation.cli import main
+    from tests.conftest import SAMPLE
+
+    raw = scenario_to_json(builtin_scenario(TOXIN))
+    raw["id"], raw["base"] = "on_my_photo", {"face": "upload", "mirrored": False}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(raw))
+    assert main(["train", "case", str(path), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "mine.json" in err and "base.face" in err and err.count("\n") == 1
+    argv = ["train", "case", str(path), "--photo", str(SAMPLE), "--out", str(tmp_path / "b")]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [p.split("/")[-1] for p in out["photos"]] == [
+        "on_my_photo_rest.png",
+        "on_my_photo_frown.png",
+    ]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from simulation.training import build_case, builtin_ids, builtin_scenario
+from simulation.training import build_case, builtin_ids, builtin_scenario, scenario_to_json
 from simulation.training.score import score_plan
 from tests.conftest import ROOT
 
@@ -139,7 +139,7 @@ def _fill_mirror_of_case_one(at: AppTest, points: str) -> None:
 
 
 def test_an_educator_builds_previews_downloads_and_plays_a_case() -> None:
-    from simulation.training import mirror_scenario, scenario_to_json
+    from simulation.training import mirror_scenario
 
     at = _training(CASE)
     _fill_mirror_of_case_one(at, "Relax the stronger corrugator. | clinical-basis.md: mechanism")
@@ -165,6 +165,29 @@ def test_an_educator_builds_previews_downloads_and_plays_a_case() -> None:
     _submit_plan(at, "edu_left_heavy_brow", plan, ["corrugator_supercilii_left"])
     score = next(m.value for m in at.markdown if m.value.startswith("### Score"))
     assert int(score.split()[2]) >= 90, score
+
+
+def test_an_educator_plays_a_scenario_file_and_an_upload_case_needs_its_photo() -> None:
+    raw = json.loads(json.dumps(scenario_to_json(builtin_scenario("dao_corner_down"))))
+    raw["id"], raw["title"] = "from_file", "A case from a file"
+    at = _training(CASE)
+    at.file_uploader(key="eduup_json").set_value(
+        ("c.json", json.dumps(raw).encode(), "application/json")
+    )
+    at.run()
+    at.button(key="edu_play_file").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["tr_case"] == "educator"
+    assert any(raw["question"] in m.value for m in at.markdown)
+    raw["base"]["face"] = "upload"
+    at.file_uploader(key="eduup_json").set_value(
+        ("c.json", json.dumps(raw).encode(), "application/json")
+    )
+    at.run()
+    at.button(key="edu_play_file").click().run()
+    assert not at.exception
+    (err,) = [e.value for e in at.error]
+    assert "base.face" in err and "photo" in err and "\n" not in err
 
 
 def test_the_case_builder_reports_bad_input_in_one_line() -> None:

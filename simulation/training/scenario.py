@@ -277,8 +277,8 @@ def parse_scenario(obj: dict[str, Any] | str | bytes, photo: bytes | None = None
     )
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+def load_scenario(path: str | Path, photo: bytes | None = None) -> Scenario:
+    """Read and validate a scenario file (`photo`: the base photo of an 'upload' scenario)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -287,7 +287,7 @@ def load_scenario(path: str | Path) -> Scenario:
             "unreadable_scenario", f"cannot read scenario {p}: {err.strerror}"
         ) from None
     try:
-        return parse_scenario(text)
+        return parse_scenario(text, photo)
     except InputError as err:
         raise InputError(err.code, f"{p.name}: {err.message}") from None
 
