@@ -235,12 +235,22 @@ def test_export_import_round_trip(db_url, tmp_path) -> None:
     store = open_store(db_url)
     pid = store.add_patient("Moved", birth_year=1980, notes="n", photo_consent=True)
     store.add_visit(pid, DAY, [_photo()], plan={"product": "ona", "injections": []}, lot="L1")
+    _attempt(store, "Trainee", "case_a", 80.0, "exam")
     data = store.export()
     other = open_store(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    _attempt(other, "Trainee", "case_b", 20.0)  # the same name there: the attempts join, by time
     (new_id,) = other.import_records(data)
     moved = other.patient(new_id)
     assert (moved.name, moved.birth_year, moved.visits[0].lot) == ("Moved", 1980, "L1")
     assert moved.visits[0].photos[0].photo_png == b"\x89PNG fake"
+    joined = other.trainee("Trainee").attempts
+    assert [(a.case_id, a.mode, a.total) for a in joined] == [
+        ("case_a", "exam", 80.0),
+        ("case_b", "practice", 20.0),
+    ]
+    assert joined[0].created_at == store.trainee("Trainee").attempts[0].created_at.replace(
+        microsecond=0
+    )
     with pytest.raises(InputError) as err:
         other.import_records({"schema": "someone-else/1", "patients": []})
     assert err.value.code == "not_our_export"

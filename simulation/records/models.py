@@ -95,7 +95,7 @@ class Trainee(Base):
         back_populates="trainee",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="TrainingAttempt.id",
+        order_by=lambda: [TrainingAttempt.created_at, TrainingAttempt.id],
     )
 
 

@@ -444,18 +444,26 @@ class Store:
     # --- export / import ------------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
-        """Every patient with their visits and photos as one JSON-able object
-        (`symmetry-studio/records/1`; photos and draws base64)."""
+        """Every patient with their visits and photos, and every trainee with their attempts,
+        as one JSON-able object (`symmetry-studio/records/1`; photos and draws base64)."""
         with self.session() as s:
             pats = s.scalars(
                 select(Patient)
                 .order_by(Patient.id)
                 .options(selectinload(Patient.visits).selectinload(Visit.photos))
             ).all()
-            return {"schema": RECORDS_SCHEMA, "patients": [patient_to_json(p) for p in pats]}
+            trainees = s.scalars(
+                select(Trainee).order_by(Trainee.id).options(selectinload(Trainee.attempts))
+            ).all()
+            return {
+                "schema": RECORDS_SCHEMA,
+                "patients": [patient_to_json(p) for p in pats],
+                "trainees": [trainee_to_json(t) for t in trainees],
+            }
 
     def import_records(self, data: Any) -> list[int]:
-        """Add every patient of an export (new ids), all in one transaction; returns the ids."""
+        """Add every patient of an export (new ids), and every trainee's attempts (to the
+        trainee of that name, added if new), all in one transaction; returns the patients' ids."""
         if not isinstance(data, dict) or data.get("schema") != RECORDS_SCHEMA:
             raise InputError(
                 "not_our_export",
@@ -470,6 +478,8 @@ class Store:
                     s.add(p)
                     s.flush()
                     ids.append(p.id)
+                for raw in data.get("trainees", []):
+                    _import_trainee(s, raw)
                 return ids
         except (KeyError, TypeError, ValueError, binascii.Error) as err:
             raise InputError(
@@ -557,6 +567,31 @@ def patient_to_json(p: Patient, full: bool = True) -> dict[str, Any]:
         "photo_consent": p.photo_consent,
         "visits": [visit_to_json(v, full) for v in p.visits],
     }
+
+
+def _import_trainee(s: Session, raw: dict[str, Any]) -> None:
+    """Add an exported trainee's attempts to the trainee of that name (created if new)."""
+    name = str(raw["name"]).strip()
+    t = s.scalars(select(Trainee).where(Trainee.name == name)).one_or_none()
+    if t is None:
+        t = Trainee(name=name, created_at=_now())
+        s.add(t)
+    for ra in raw.get("attempts", []):
+        if ra["mode"] not in ATTEMPT_MODES:
+            raise ValueError(f"attempt mode {ra['mode']!r}")
+        t.attempts.append(
+            TrainingAttempt(
+                case_id=str(ra["case"]),
+                mode=ra["mode"],
+                diagnosis_json=json.dumps(ra["diagnosis"]),
+                plan_json=json.dumps(ra["plan"]),
+                total=float(ra["total"]),
+                components_json=json.dumps(ra["components"]),
+                capped=bool(ra["capped_by_safety"]),
+                created_at=dt.datetime.fromisoformat(ra["at"].removesuffix("Z")),
+            )
+        )
+    s.flush()
 
 
 def _patient_from_json(raw: dict[str, Any]) -> Patient:
