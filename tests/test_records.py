@@ -283,6 +283,26 @@ def test_two_processes_saving_to_one_patient_lose_nothing(db_url) -> None:
     store.close()
 
 
+_TRAINEE_WRITER = """
+import sys
+from simulation.records import open_store
+store = open_store(sys.argv[1])
+for k in range(5):
+    store.add_attempt("New at once", f"case{sys.argv[2]}_{k}", "practice", [], {}, 50.0, [])
+"""
+
+
+def test_two_processes_creating_one_trainee_lose_nothing(db_url) -> None:
+    open_store(db_url).close()  # migrated before the writers start
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _TRAINEE_WRITER, db_url, str(n)], env=env)
+        for n in (0, 1)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert _counts(db_url, TRAINING_TABLES) == {"trainees": 1, "training_attempts": 10}
+
+
 def test_sqlite_file_is_private_and_problems_are_one_line(tmp_path, monkeypatch) -> None:
     path = tmp_path / "sub" / "records.sqlite3"
     monkeypatch.setenv("SYMMETRY_STUDIO_DB", f"sqlite:///{path}")
