@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
+from hashlib import sha256
 from typing import Any
 
 import numpy as np
@@ -26,13 +28,14 @@ from simulation.render import FaceRenderer, draw_landmarks, face_camera
 from simulation.schedule import Schedule
 from simulation.schedule import schedule as _schedule
 from simulation.suggest import Suggestions, suggest
-from simulation.training import Case, build_case, builtin_scenario
+from simulation.training import Case, build_case, builtin_scenario, parse_scenario
 from simulation.training.score import TrainingScore, score_plan
 
 from .state import PhotoEntry
 
 __all__ = [
     "HASH_FUNCS",
+    "CaseSource",
     "PANEL",
     "analysis",
     "analysis_id",
@@ -71,7 +74,28 @@ def study_id(study: Study) -> tuple[tuple[str, str], ...]:
     return tuple(analysis_id(a) for a in study.analyses)
 
 
+@dataclass(frozen=True)
+class CaseSource:
+    """Where a training case comes from: a built-in id, or an educator's scenario JSON with the
+    photo they uploaded (kept in memory only)."""
+
+    case_id: str
+    scenario_json: str = ""
+    photo: bytes | None = None
+
+    @property
+    def key(self) -> str:
+        """A widget-key part unique to this case (an educator's id may repeat a built-in's)."""
+        return f"edu_{self.case_id}" if self.scenario_json else self.case_id
+
+
+def case_source_id(src: CaseSource) -> tuple[str, str, str]:
+    """What a case source is: its id, scenario JSON and photo digest."""
+    return src.case_id, src.scenario_json, sha256(src.photo).hexdigest() if src.photo else ""
+
+
 HASH_FUNCS: dict[Any, Any] = {
+    CaseSource: case_source_id,
     Analysis: analysis_id,
     Study: study_id,
     Plan: plan_json,
@@ -203,15 +227,18 @@ def schedule(
 
 
 @_cached(3)
-def training_case(case_id: str) -> Case:
-    """A built-in training case built on its base face (about 1 s the first time)."""
-    return build_case(builtin_scenario(case_id))
+def training_case(src: CaseSource) -> Case:
+    """A training case built on its base face (about 1 s the first time): built-in, or an
+    educator's scenario on their uploaded photo."""
+    if src.scenario_json:
+        return build_case(parse_scenario(src.scenario_json, src.photo))
+    return build_case(builtin_scenario(src.case_id))
 
 
 @_cached(24)
-def training_photo(case_id: str, expression: str, plan: Plan | None = None) -> np.ndarray:
+def training_photo(src: CaseSource, expression: str, plan: Plan | None = None) -> np.ndarray:
     """The case's photo in `expression`, or with `plan`'s predicted day-14 result on it."""
-    case = training_case(case_id)
+    case = training_case(src)
     if plan is None:
         return case.photo(expression)
     at = _predict(case.subject, plan, (14.0,), expression, samples=50, measurement_error=False)
@@ -219,6 +246,6 @@ def training_photo(case_id: str, expression: str, plan: Plan | None = None) -> n
 
 
 @_cached(8)
-def training_score(case_id: str, plan: Plan, diagnosis: tuple[str, ...]) -> TrainingScore:
+def training_score(src: CaseSource, plan: Plan, diagnosis: tuple[str, ...]) -> TrainingScore:
     """The trainee's score on a case (the model plan's predictions are made once per case)."""
-    return score_plan(training_case(case_id), plan, diagnosis)
+    return score_plan(training_case(src), plan, diagnosis)

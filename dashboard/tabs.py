@@ -27,6 +27,7 @@ KEEP_WHILE_HIDDEN = {  # widget keys (prefixes) whose settings survive leaving t
     TABS[3]: ("opt_", "timeline_metric"),
     TABS[4]: ("compare_sel_", "cmp_metric"),
     TABS[5]: ("sched_for_", "sched_start", "sched_event", "sched_metrics"),
+    TABS[7]: ("tr_trainee", "edu_f_"),  # not the uploaders or buttons: code may not set those
 }
 
 

@@ -1,4 +1,5 @@
-"""`symmetry-studio records export/import`: one schema-versioned JSON file, to back up or move."""
+"""`symmetry-studio records export/import`: one schema-versioned JSON file, to back up or move
+the patients and the trainees' training scores."""
 
 from __future__ import annotations
 
@@ -51,7 +52,10 @@ def cmd_records(args: argparse.Namespace) -> int:
                 raise InputError(
                     "export_not_writable", f"cannot write {args.file}: {err.strerror}"
                 ) from None
-            print(f"{len(data['patients'])} patient(s) written to {args.file}")
+            print(
+                f"{len(data['patients'])} patient(s) and {len(data['trainees'])} trainee(s) "
+                f"written to {args.file}"
+            )
         else:
             ids = store.import_records(data)
             print(f"{len(ids)} patient(s) imported")

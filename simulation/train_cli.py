@@ -1,5 +1,6 @@
 """`symmetry-studio train`: the training case library (list, write a case's photos and JSON,
-score a plan against a case), registered by `cli.build_parser`."""
+score a plan against a case, kept per trainee with `--trainee`; a trainee's history, the
+trainees, erasing one), registered by `cli.build_parser`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .cli_args import EXIT_OK, print_json
+from .cli_args import EXIT_OK, add_db_argument, print_json
 from .errors import InputError
 
 __all__ = ["add_parser", "cmd_train"]
@@ -39,13 +40,49 @@ def add_parser(subparsers: Any) -> None:
         metavar="MUSCLE",
         help="the muscles (with side) you think drive it, or not_toxin",
     )
+    for s in (case, score):
+        s.add_argument(
+            "--photo",
+            help="the base photo of a scenario file whose base face is 'upload' (an educator's)",
+        )
+    score.add_argument(
+        "--trainee",
+        metavar="NAME",
+        help="save the score under this trainee in the record database (a new name is added)",
+    )
+    score.add_argument(
+        "--exam", action="store_true", help="record the attempt as an exam (default: practice)"
+    )
+    add_db_argument(score)
     score.add_argument("--json", action="store_true", help="print one JSON object")
+    history = sub.add_parser("history", help="a trainee's saved scores, oldest first")
+    history.add_argument("trainee", help="the trainee's exact name")
+    trainees = sub.add_parser("trainees", help="the trainees with saved scores")
+    forget = sub.add_parser("forget", help="erase a trainee and every score of theirs")
+    forget.add_argument("trainee", help="the trainee's exact name")
+    for s in (history, trainees, forget):
+        add_db_argument(s)
+        s.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _scenario(ref: str) -> Any:
+def _scenario(ref: str, photo_path: str | None = None) -> Any:
     from .training import builtin_scenario, load_scenario
 
-    return load_scenario(ref) if ref.endswith(".json") else builtin_scenario(ref)
+    if not ref.endswith(".json"):
+        if photo_path:
+            raise InputError(
+                "photo_for_builtin", "--photo is for a scenario file, not a built-in case"
+            )
+        return builtin_scenario(ref)
+    photo = None
+    if photo_path:
+        try:
+            photo = Path(photo_path).read_bytes()
+        except OSError as err:
+            raise InputError(
+                "unreadable_photo", f"cannot read photo {photo_path}: {err.strerror}"
+            ) from None
+    return load_scenario(ref, photo)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -67,7 +104,7 @@ def _case(args: argparse.Namespace) -> int:
     from .ingest import encode_png
     from .training import build_case, scenario_to_json
 
-    scenario = _scenario(args.id)
+    scenario = _scenario(args.id, args.photo)
     case = build_case(scenario)
     out = Path(args.out)
     try:
@@ -95,7 +132,7 @@ def _score(args: argparse.Namespace) -> int:
     from .training import build_case
     from .training.score import NOT_TOXIN, score_plan
 
-    scenario = _scenario(args.id)
+    scenario = _scenario(args.id, args.photo)
     try:
         text = Path(args.plan).read_text(encoding="utf-8")
     except OSError as err:
@@ -109,9 +146,15 @@ def _score(args: argparse.Namespace) -> int:
                 atlas.muscle(d)
             except InputError as err:
                 raise InputError(err.code, f"--diagnosis: {err.message}") from None
+    if args.trainee is not None and not args.trainee.strip():
+        raise InputError("trainee_name", "--trainee needs a display name or pseudonym")
     result = score_plan(build_case(scenario), plan, args.diagnosis)
+    saved = _save(args, scenario.id, result) if args.trainee else None
     if args.json:
-        print_json(result.to_json())
+        out = result.to_json()
+        if saved is not None:
+            out["saved"] = {"trainee": args.trainee.strip(), "attempt": saved}
+        print_json(out)
         return EXIT_OK
     print(
         f"{scenario.title}: {result.total:.0f}/100" + (" (capped: safety)" if result.capped else "")
@@ -121,9 +164,69 @@ def _score(args: argparse.Namespace) -> int:
         print(f"  {c.name:12s} {c.points:5.1f}{mx:5s} {c.detail}")
     for p in result.teaching_points:
         print(f"  - {p['text']} ({p['source']})")
+    if saved is not None:
+        print(f"saved as attempt {saved} of {args.trainee.strip()}")
+    return EXIT_OK
+
+
+def _save(args: argparse.Namespace, case_id: str, result: Any) -> int:
+    """Keep the scored attempt under the trainee (exam or practice)."""
+    from .records import open_store
+
+    data = result.to_json()
+    store = open_store(args.db)
+    try:
+        return store.add_attempt(
+            args.trainee,
+            case_id,
+            "exam" if args.exam else "practice",
+            list(args.diagnosis),
+            data["plan"],
+            data["total"],
+            data["components"],
+            result.capped,
+        )
+    finally:
+        store.close()
+
+
+def _records(args: argparse.Namespace) -> int:
+    """`history`, `trainees` and `forget`: the trainees' saved scores."""
+    from .records import TRAINEE_SCHEMA, open_store, trainee_to_json
+
+    store = open_store(args.db)
+    try:
+        if args.train_command == "trainees":
+            rows = [
+                {"id": t.id, "name": t.name, "attempts": len(store.trainee(t.name).attempts)}
+                for t in store.trainees()
+            ]
+            if args.json:
+                print_json({"schema": "symmetry-studio/trainees/1", "trainees": rows})
+            for r in [] if args.json else rows:
+                print(f"{r['name']:30s} {r['attempts']} attempt(s)")
+        elif args.train_command == "history":
+            out = trainee_to_json(store.trainee(args.trainee))
+            if args.json:
+                print_json(out)
+            else:
+                print(f"{out['name']}: {len(out['attempts'])} attempt(s)")
+                for a in out["attempts"]:
+                    capped = " (capped: safety)" if a["capped_by_safety"] else ""
+                    when, score = a["at"][:10], f"{a['total']:5.1f}"
+                    print(f"  {when}  {a['mode']:8s} {a['case']:28s} {score}{capped}")
+        else:
+            tid = store.delete_trainee(args.trainee)
+            if args.json:
+                print_json({"schema": TRAINEE_SCHEMA, "id": tid, "deleted": True})
+            else:
+                print(f"trainee {args.trainee.strip()} and all their scores erased")
+    finally:
+        store.close()
     return EXIT_OK
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Run one `train` subcommand."""
-    return {"list": _list, "case": _case, "score": _score}[args.train_command](args)
+    run = {"list": _list, "case": _case, "score": _score}.get(args.train_command, _records)
+    return run(args)

@@ -150,3 +150,75 @@ def test_cli_bad_input_one_line(tmp_path, capsys):
     rc = main(["train", "case", "no_such_case", "--out", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert rc != 0 and err and "\n" not in err and "no_such_case" in err
+
+
+def test_details_name_muscles_by_label_and_no_negative_zero():
+    import math
+
+    r = _model_score(TOXIN)
+    parts = {c.name: c for c in r.components}
+    assert parts["diagnosis"].detail == "right: Corrugator supercilii (right)"
+    safety = parts["safety"]
+    assert safety.points == 0.0 and math.copysign(1.0, safety.points) == 1.0
+    assert math.copysign(1.0, safety.to_json()["points"]) == 1.0
+    c = _case(TOXIN)
+    wrong = score_plan(c, Plan(), ["corrugator_supercilii_left", "procerus"])
+    detail = next(p.detail for p in wrong.components if p.name == "diagnosis")
+    assert detail == (
+        "missed: Corrugator supercilii (right); "
+        "not a driver here: Corrugator supercilii (left), Procerus"
+    )
+
+
+def test_cli_scores_kept_per_trainee(tmp_path, capsys, monkeypatch):
+    from simulation.cli import main
+
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    c = _case(TOXIN)
+    plan, empty = tmp_path / "plan.json", tmp_path / "empty.json"
+    plan.write_text(json.dumps(plan_to_json(c.model_plan)))
+    empty.write_text(json.dumps({"product": "ona", "injections": []}))
+    drivers = list(c.scenario.answer.drivers)
+    assert (
+        main(["train", "score", TOXIN, str(plan), "--trainee", "Ana", "--diagnosis", *drivers]) == 0
+    )
+    text = capsys.readouterr().out
+    assert "saved as attempt" in text and "-0.0" not in text and "Corrugator supercilii" in text
+    assert main(["train", "score", TOXIN, str(empty), "--trainee", "Ana", "--exam", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["saved"]["trainee"] == "Ana"
+    assert main(["train", "history", "Ana", "--json"]) == 0
+    hist = json.loads(capsys.readouterr().out)
+    got = [(a["case"], a["mode"]) for a in hist["attempts"]]
+    assert got == [(TOXIN, "practice"), (TOXIN, "exam")]
+    assert hist["attempts"][0]["total"] >= 90 and hist["attempts"][1]["total"] == second["total"]
+    assert hist["attempts"][0]["diagnosis"] == drivers
+    assert main(["train", "history", "Ana"]) == 0
+    assert "2 attempt(s)" in capsys.readouterr().out
+    assert main(["train", "trainees", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["trainees"][0]["attempts"] == 2
+    assert main(["train", "forget", "Ana"]) == 0
+    capsys.readouterr()
+    assert main(["train", "history", "Ana"]) == 2
+    err = capsys.readouterr().err
+    assert "no trainee 'Ana'" in err and err.count("\n") == 1
+
+
+def test_cli_plays_an_upload_scenario_with_its_photo(tmp_path, capsys):
+    from simulation.cli import main
+    from tests.conftest import SAMPLE
+
+    raw = scenario_to_json(builtin_scenario(TOXIN))
+    raw["id"], raw["base"] = "on_my_photo", {"face": "upload", "mirrored": False}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(raw))
+    assert main(["train", "case", str(path), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "mine.json" in err and "base.face" in err and err.count("\n") == 1
+    argv = ["train", "case", str(path), "--photo", str(SAMPLE), "--out", str(tmp_path / "b")]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [p.split("/")[-1] for p in out["photos"]] == [
+        "on_my_photo_rest.png",
+        "on_my_photo_frown.png",
+    ]

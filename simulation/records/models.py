@@ -1,7 +1,8 @@
-"""The record tables (SQLAlchemy 2): patients, their visits, each visit's photo analyses.
+"""The record tables (SQLAlchemy 2): patients, their visits, each visit's photo analyses; and
+trainees with their training attempts.
 
 Every child row is deleted with its parent, by the database (ON DELETE CASCADE) and by the ORM,
-so deleting a patient leaves nothing of theirs behind."""
+so deleting a patient (or a trainee) leaves nothing of theirs behind."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Patient", "PhotoRecord", "Visit"]
+__all__ = ["Base", "Patient", "PhotoRecord", "Trainee", "TrainingAttempt", "Visit"]
 
 
 class Base(DeclarativeBase):
@@ -80,3 +81,39 @@ class PhotoRecord(Base):
     analysis_json: Mapped[str] = mapped_column(Text)
     photo_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     visit: Mapped[Visit] = relationship(back_populates="photos")
+
+
+class Trainee(Base):
+    """A trainee of the training mode: a unique display name or pseudonym."""
+
+    __tablename__ = "trainees"
+    __table_args__ = (UniqueConstraint("name", name="uq_trainee_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[list[TrainingAttempt]] = relationship(
+        back_populates="trainee",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by=lambda: [TrainingAttempt.created_at, TrainingAttempt.id],
+    )
+
+
+class TrainingAttempt(Base):
+    """One submitted answer to a training case: exam or practice, the diagnosis and plan as
+    JSON, the score (0-100), its parts as JSON and whether a safety fault capped it."""
+
+    __tablename__ = "training_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(
+        ForeignKey("trainees.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[str] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(20))
+    diagnosis_json: Mapped[str] = mapped_column(Text)
+    plan_json: Mapped[str] = mapped_column(Text)
+    total: Mapped[float] = mapped_column(Float)
+    components_json: Mapped[str] = mapped_column(Text)
+    capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    trainee: Mapped[Trainee] = relationship(back_populates="attempts")

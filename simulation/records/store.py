@@ -1,5 +1,6 @@
 """Open the record database (SQLite by default, any SQLAlchemy URL), migrate it forward, and
-save or read patients and visits; every failure the user can fix is one `InputError` line.
+save or read patients and visits, and trainees' training attempts; every failure the user can
+fix is one `InputError` line.
 
 Where: `--db URL`, else `SYMMETRY_STUDIO_DB`, else `records.sqlite3` in the user's data
 directory (platformdirs), created on first use with file mode 0600. One transaction per call,
@@ -24,20 +25,25 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..errors import InputError
-from .models import Patient, PhotoRecord, Visit
+from .models import Patient, PhotoRecord, Trainee, TrainingAttempt, Visit
 
 __all__ = [
+    "ATTEMPT_MODES",
+    "ATTEMPT_SCHEMA",
     "DB_ENV",
     "PATIENT_SCHEMA",
     "RECORDS_SCHEMA",
+    "TRAINEE_SCHEMA",
     "VISIT_SCHEMA",
     "PhotoInput",
     "Store",
+    "attempt_to_json",
     "default_url",
     "head_revision",
     "migrate",
     "open_store",
     "patient_to_json",
+    "trainee_to_json",
     "visit_to_json",
 ]
 
@@ -353,21 +359,111 @@ class Store:
                 "add to that visit's notes or give another date",
             ) from None
 
+    # --- trainees and their training attempts -------------------------------------------
+
+    def trainees(self) -> list[Trainee]:
+        """Every trainee, by name."""
+        with self.session() as s:
+            return list(s.scalars(select(Trainee).order_by(Trainee.name)))
+
+    def _find_trainee(self, s: Session, name: str) -> Trainee:
+        found = s.scalars(select(Trainee).where(Trainee.name == name.strip())).one_or_none()
+        if found is None:
+            raise InputError(
+                "unknown_trainee",
+                f"no trainee '{name.strip()}': see `symmetry-studio train trainees`",
+            )
+        return found
+
+    def trainee(self, name: str) -> Trainee:
+        """A trainee (by exact name) with their attempts loaded, oldest first."""
+        with self.session() as s:
+            t = self._find_trainee(s, name)
+            return s.scalars(
+                select(Trainee).where(Trainee.id == t.id).options(selectinload(Trainee.attempts))
+            ).one()
+
+    def delete_trainee(self, name: str) -> int:
+        """Erase a trainee and every attempt of theirs; returns the id erased."""
+        with self.session() as s:
+            t = self._find_trainee(s, name)
+            tid = t.id
+            s.delete(t)
+            return tid
+
+    def add_attempt(
+        self,
+        trainee: str,
+        case_id: str,
+        mode: str,
+        diagnosis: Sequence[str],
+        plan: dict[str, Any],
+        total: float,
+        components: Sequence[dict[str, Any]],
+        capped: bool = False,
+    ) -> int:
+        """Save one submitted attempt under `trainee` (exact name; a new name is a new
+        trainee), in one transaction; returns the attempt's id."""
+        name = trainee.strip()
+        if not name or len(name) > 200:
+            raise InputError(
+                "trainee_name", "a trainee needs a display name or pseudonym (1-200 characters)"
+            )
+        if mode not in ATTEMPT_MODES:
+            raise InputError(
+                "attempt_mode", f"mode '{mode}' is not one of {', '.join(ATTEMPT_MODES)}"
+            )
+        if not 0.0 <= total <= 100.0:
+            raise InputError("attempt_score", f"a score of {total:g} is not between 0 and 100")
+        row = {
+            "case_id": case_id,
+            "mode": mode,
+            "diagnosis_json": json.dumps(list(diagnosis)),
+            "plan_json": json.dumps(plan),
+            "total": float(total),
+            "components_json": json.dumps(list(components)),
+            "capped": capped,
+        }
+        try:
+            return self._save_attempt(name, row)
+        except IntegrityError:  # another workstation created this trainee in the meantime
+            return self._save_attempt(name, row)
+
+    def _save_attempt(self, name: str, row: dict[str, Any]) -> int:
+        with self.session() as s:
+            t = s.scalars(select(Trainee).where(Trainee.name == name)).one_or_none()
+            if t is None:
+                t = Trainee(name=name, created_at=_now())
+                s.add(t)
+                s.flush()
+            a = TrainingAttempt(trainee_id=t.id, created_at=_now(), **row)
+            s.add(a)
+            s.flush()
+            return a.id
+
     # --- export / import ------------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
-        """Every patient with their visits and photos as one JSON-able object
-        (`symmetry-studio/records/1`; photos and draws base64)."""
+        """Every patient with their visits and photos, and every trainee with their attempts,
+        as one JSON-able object (`symmetry-studio/records/1`; photos and draws base64)."""
         with self.session() as s:
             pats = s.scalars(
                 select(Patient)
                 .order_by(Patient.id)
                 .options(selectinload(Patient.visits).selectinload(Visit.photos))
             ).all()
-            return {"schema": RECORDS_SCHEMA, "patients": [patient_to_json(p) for p in pats]}
+            trainees = s.scalars(
+                select(Trainee).order_by(Trainee.id).options(selectinload(Trainee.attempts))
+            ).all()
+            return {
+                "schema": RECORDS_SCHEMA,
+                "patients": [patient_to_json(p) for p in pats],
+                "trainees": [trainee_to_json(t) for t in trainees],
+            }
 
     def import_records(self, data: Any) -> list[int]:
-        """Add every patient of an export (new ids), all in one transaction; returns the ids."""
+        """Add every patient of an export (new ids), and every trainee's attempts (to the
+        trainee of that name, added if new), all in one transaction; returns the patients' ids."""
         if not isinstance(data, dict) or data.get("schema") != RECORDS_SCHEMA:
             raise InputError(
                 "not_our_export",
@@ -382,6 +478,8 @@ class Store:
                     s.add(p)
                     s.flush()
                     ids.append(p.id)
+                for raw in data.get("trainees", []):
+                    _import_trainee(s, raw)
                 return ids
         except (KeyError, TypeError, ValueError, binascii.Error) as err:
             raise InputError(
@@ -392,6 +490,35 @@ class Store:
 RECORDS_SCHEMA = "symmetry-studio/records/1"
 PATIENT_SCHEMA = "symmetry-studio/patient/1"
 VISIT_SCHEMA = "symmetry-studio/visit/1"
+TRAINEE_SCHEMA = "symmetry-studio/trainee/1"
+ATTEMPT_SCHEMA = "symmetry-studio/training-attempt/1"
+ATTEMPT_MODES = ("practice", "exam")
+
+
+def attempt_to_json(a: TrainingAttempt) -> dict[str, Any]:
+    """A training attempt as `symmetry-studio/training-attempt/1` (time in UTC)."""
+    return {
+        "schema": ATTEMPT_SCHEMA,
+        "id": a.id,
+        "case": a.case_id,
+        "mode": a.mode,
+        "at": a.created_at.isoformat(timespec="seconds") + "Z",
+        "total": a.total,
+        "capped_by_safety": a.capped,
+        "components": json.loads(a.components_json),
+        "diagnosis": json.loads(a.diagnosis_json),
+        "plan": json.loads(a.plan_json),
+    }
+
+
+def trainee_to_json(t: Trainee) -> dict[str, Any]:
+    """A trainee as `symmetry-studio/trainee/1`, with their attempts, oldest first."""
+    return {
+        "schema": TRAINEE_SCHEMA,
+        "id": t.id,
+        "name": t.name,
+        "attempts": [attempt_to_json(a) for a in t.attempts],
+    }
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -440,6 +567,31 @@ def patient_to_json(p: Patient, full: bool = True) -> dict[str, Any]:
         "photo_consent": p.photo_consent,
         "visits": [visit_to_json(v, full) for v in p.visits],
     }
+
+
+def _import_trainee(s: Session, raw: dict[str, Any]) -> None:
+    """Add an exported trainee's attempts to the trainee of that name (created if new)."""
+    name = str(raw["name"]).strip()
+    t = s.scalars(select(Trainee).where(Trainee.name == name)).one_or_none()
+    if t is None:
+        t = Trainee(name=name, created_at=_now())
+        s.add(t)
+    for ra in raw.get("attempts", []):
+        if ra["mode"] not in ATTEMPT_MODES:
+            raise ValueError(f"attempt mode {ra['mode']!r}")
+        t.attempts.append(
+            TrainingAttempt(
+                case_id=str(ra["case"]),
+                mode=ra["mode"],
+                diagnosis_json=json.dumps(ra["diagnosis"]),
+                plan_json=json.dumps(ra["plan"]),
+                total=float(ra["total"]),
+                components_json=json.dumps(ra["components"]),
+                capped=bool(ra["capped_by_safety"]),
+                created_at=dt.datetime.fromisoformat(ra["at"].removesuffix("Z")),
+            )
+        )
+    s.flush()
 
 
 def _patient_from_json(raw: dict[str, Any]) -> Patient:

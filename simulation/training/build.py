@@ -10,7 +10,7 @@ predicted photo is (`photo_warp`). So every case has a known answer in the model
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 from hashlib import sha256
 from pathlib import Path
 
@@ -35,7 +35,7 @@ DEMO_PHOTO = Path(__file__).resolve().parent.parent / "demo" / "grace_hopper.jpg
 _FALLBACK = ("balanced", "full", "conservative")
 
 
-@cache
+@lru_cache(maxsize=4)  # the demo face both ways, and the last uploads (held in memory only)
 def _base(face: str, mirrored: bool, photo_sha: str, photo: bytes | None) -> Subject:
     if face == "upload" and photo is not None:
         img = load_image(photo, name="case photo")

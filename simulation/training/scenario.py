@@ -21,7 +21,11 @@ from ..plan import Plan, parse_plan, plan_to_json
 
 __all__ = [
     "BASE_FACES",
+    "MAX_EXTRA_THICKNESS_MM",
+    "MAX_EXTRA_TONE",
+    "MAX_STATIC_MM",
     "SCENARIO_SCHEMA",
+    "SIDED_POINTS",
     "Answer",
     "Condition",
     "Scenario",
@@ -40,7 +44,9 @@ SCENARIO_SCHEMA = "symmetry-studio/scenario/1"
 # scikit-image's astronaut is not offered: scikit-image is not a dependency. A mirrored base
 # (`"mirrored": true`) is the same photo flipped, a second presentation of the same face.
 BASE_FACES = ("demo",)
-_SIDED_POINTS = tuple(f"{p}_{s}" for p in SIDE_POINTS for s in ("left", "right"))
+SIDED_POINTS = tuple(  # the measurement points a static offset may centre on
+    f"{p}_{s}" for p in SIDE_POINTS for s in ("left", "right")
+)
 # Bounds that keep a condition inside what the linear model can stand for (assumptions): tone is
 # a fraction of maximal force, weakness the fraction of strength left, thickness in mm.
 MAX_EXTRA_TONE = 1.0
@@ -139,8 +145,8 @@ def _static(raw: Any) -> tuple[StaticOffset, ...]:
         if not isinstance(item, dict):
             raise _fail(where, "must be an object")
         point = item.get("point")
-        if point not in _SIDED_POINTS:
-            raise _fail(f"{where}.point", f"must be one of {', '.join(_SIDED_POINTS)}")
+        if point not in SIDED_POINTS:
+            raise _fail(f"{where}.point", f"must be one of {', '.join(SIDED_POINTS)}")
         off = item.get("offset_mm")
         if not isinstance(off, list) or len(off) != 2:
             raise _fail(f"{where}.offset_mm", "must be [dx, dy] in mm")
@@ -271,8 +277,8 @@ def parse_scenario(obj: dict[str, Any] | str | bytes, photo: bytes | None = None
     )
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+def load_scenario(path: str | Path, photo: bytes | None = None) -> Scenario:
+    """Read and validate a scenario file (`photo`: the base photo of an 'upload' scenario)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -281,7 +287,7 @@ def load_scenario(path: str | Path) -> Scenario:
             "unreadable_scenario", f"cannot read scenario {p}: {err.strerror}"
         ) from None
     try:
-        return parse_scenario(text)
+        return parse_scenario(text, photo)
     except InputError as err:
         raise InputError(err.code, f"{p.name}: {err.message}") from None
 

@@ -25,7 +25,7 @@ from ..prediction import PEAK_DAY, Prediction, predict
 from ..suggest import BULK_PEAK_DAY
 from .build import Case
 
-__all__ = ["SCORE_SCHEMA", "Component", "TrainingScore", "score_plan"]
+__all__ = ["SCORE_SCHEMA", "Component", "TrainingScore", "muscle_label", "score_plan"]
 
 SCORE_SCHEMA = "symmetry-studio/training-score/1"
 # Points per part (assumption: the correction is what the patient sees, so it weighs most).
@@ -202,10 +202,21 @@ def _f1(named: set[str], drivers: set[str]) -> float:
     return 2.0 * len(named & drivers) / (len(named) + len(drivers))
 
 
+def muscle_label(muscle_id: str) -> str:
+    """A muscle's name with its side, as the trainee reads it ("Corrugator supercilii (right)");
+    a midline muscle by its name alone."""
+    m = atlas.muscle(muscle_id)
+    return m.name if m.side == "midline" else f"{m.name} ({m.side})"
+
+
+def _labels(ids: set[str]) -> list[str]:
+    return sorted(muscle_label(i) for i in ids)
+
+
 def _diagnosis_detail(named: set[str], drivers: set[str]) -> str:
-    right = sorted(named & drivers)
-    missed = sorted(drivers - named)
-    wrong = sorted(named - drivers)
+    right = _labels(named & drivers)
+    missed = _labels(drivers - named)
+    wrong = _labels(named - drivers)
     parts = []
     if right:
         parts.append("right: " + ", ".join(right))
@@ -321,7 +332,8 @@ def score_plan(
         if faults
         else ("no fault" + (f"; {len(cautions)} caution(s), -{penalty:g}" if cautions else ""))
     )
-    components.append(Component("safety", -penalty if not faults else 0.0, 0.0, detail))
+    # Negating a zero penalty gives -0.0, printed "-0.0": no penalty is a plain zero.
+    components.append(Component("safety", -penalty if penalty and not faults else 0.0, 0.0, detail))
     return TrainingScore(
         case_id=case.id,
         total=float(total),
