@@ -130,3 +130,22 @@ def test_the_followup_report_holds_predicted_against_observed(db) -> None:
     verdicts = {r["Verdict"] for r in followup_rows(fu)}
     assert verdicts and all(v in text for v in verdicts)
     assert "Grace" in text and "1 U" in text
+
+
+def test_a_read_only_database_says_so_in_one_line_and_keeps_the_session(db, monkeypatch) -> None:
+    """Adding a patient to a database that cannot be written shows one line, not a traceback,
+    and the session's plan is still there afterwards."""
+    path = db.removeprefix("sqlite:///")
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", f"sqlite:///file:{path}?mode=ro&uri=true")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["main_tab"] = "Patients"
+    at.run()
+    plans_before = dict(at.session_state["plans"])
+    at.text_input(key="pt_name").input("Newcomer")
+    next(b for b in at.button if b.label == "Add patient").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "read" in errors[0] and "\n" not in errors[0], errors
+    assert dict(at.session_state["plans"]) == plans_before
+    assert [p.name for p in open_store(db).patients()] == ["Grace"]

@@ -324,6 +324,27 @@ def test_sqlite_file_is_private_and_problems_are_one_line(tmp_path, monkeypatch)
         assert err.value.code == code and "\n" not in str(err.value)
 
 
+def test_a_read_only_database_is_one_line_and_keeps_what_is_there(tmp_path) -> None:
+    """SQLite opened read-only (as a file root cannot write would be): reading works, a write is
+    refused with one line naming the file, and nothing already recorded is lost."""
+    path = tmp_path / "records.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+    pid = store.add_patient("Kept", 1970, "", False)
+    store.close()
+    ro = open_store(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        assert [p.name for p in ro.patients()] == ["Kept"]
+        with pytest.raises(InputError) as err:
+            ro.add_patient("New", None, "", False)
+    finally:
+        ro.close()
+    assert err.value.code == "database_read_only" and "\n" not in str(err.value)
+    assert str(path) in str(err.value) and "read" in str(err.value)
+    again = open_store(f"sqlite:///{path}")
+    assert [(p.id, p.name) for p in again.patients()] == [(pid, "Kept")]
+    again.close()
+
+
 def test_default_database_lives_in_the_user_data_dir(monkeypatch, tmp_path) -> None:
     from simulation.records import default_url
 

@@ -173,7 +173,11 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _db_error(url: str, err: DBAPIError) -> InputError:
     first = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-    safe = make_url(url).render_as_string(hide_password=True)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        safe = parsed.database.removeprefix("file:")  # the file, as the user named it
+    else:
+        safe = parsed.render_as_string(hide_password=True)
     if "readonly" in first or "read-only" in first:
         return InputError(
             "database_read_only",
