@@ -7,6 +7,9 @@ the same seed gives the same draws wherever they are used."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,12 +73,39 @@ class Subject:
         return np.array([pattern.get(m.base_id, 0.0) for m in self.muscles])
 
 
+_RECENT_BASES = 2  # the tissue models kept by face geometry (the slow step; ~6 MB each)
+_bases: OrderedDict[str, tuple[mechanics.TissueModel, mechanics.ResponseBasis]] = OrderedDict()
+_bases_lock = threading.Lock()
+
+
+def _tissue_and_basis(
+    v468: np.ndarray, faces: np.ndarray, muscles: tuple, subdivisions: int
+) -> tuple[mechanics.TissueModel, mechanics.ResponseBasis]:
+    """The tissue model and response basis of one face geometry, solved once: the same face
+    analysed again (another tab, the server's warm-up of the demo face) reuses them."""
+    tissue = sorted(
+        (k, v) for k, v in vars(mechanics).items() if k.isupper() and isinstance(v, float | int)
+    )
+    what = repr((subdivisions, muscles, tissue)).encode()
+    key = hashlib.sha256(v468.tobytes() + np.asarray(faces).tobytes() + what).hexdigest()
+    with _bases_lock:
+        if key in _bases:
+            _bases.move_to_end(key)
+            return _bases[key]
+    model = mechanics.build_tissue_model(v468, faces, subdivisions=subdivisions)
+    built = (model, mechanics.build_basis(model, muscles, v468))
+    with _bases_lock:
+        _bases[key] = built
+        while len(_bases) > _RECENT_BASES:
+            _bases.popitem(last=False)
+    return built
+
+
 def build_subject(analysis: Analysis, subdivisions: int = 2) -> Subject:
     """Fit the tissue model to an analysed face and solve every muscle's response once."""
     v468 = analysis.mesh.vertices_mm
     muscles = atlas.muscles()
-    model = mechanics.build_tissue_model(v468, analysis.mesh.faces, subdivisions=subdivisions)
-    basis = mechanics.build_basis(model, muscles, v468)
+    model, basis = _tissue_and_basis(v468, analysis.mesh.faces, tuple(muscles), subdivisions)
     lm = basis.landmark_displacements()
     names = tuple(analysis.points_mm)
     pts = np.zeros((len(muscles), len(names), 2))

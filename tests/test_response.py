@@ -165,3 +165,32 @@ def test_predict_ranges_are_unchanged_by_the_response_module(s):
     assert got.right.to_json() == {"median": 25.61, "p10": 25.244, "p90": 26.173}
     assert [w.code for w in pr.warnings] == ["unusual_dose", "over_correction"]
     assert (OUTCOME_SAMPLES, OUTCOME_SEED) == (100, 1)
+
+
+def test_the_same_face_reuses_its_solved_basis_and_another_face_does_not():
+    """The tissue solve is kept by face geometry (the server's warm-up of the demo face relies
+    on a second analysis of the same bytes giving the same vertices); a moved face, or another
+    tissue constant, is solved afresh, and only the last few are kept."""
+    import dataclasses
+
+    from simulation import mechanics
+    from simulation.analysis import analyze_image
+    from simulation.ingest import load_image
+
+    a = analyze_image(load_image(SAMPLE.read_bytes(), name="one"), "rest")
+    b = analyze_image(load_image(SAMPLE.read_bytes(), name="two"), "rest")
+    assert np.array_equal(a.mesh.vertices_mm, b.mesh.vertices_mm)
+    first, again = build_subject(a), build_subject(b)
+    assert again.basis is first.basis and again.analysis is b
+    moved_mesh = dataclasses.replace(a.mesh, vertices_mm=a.mesh.vertices_mm * 1.01)
+    moved = build_subject(dataclasses.replace(a, mesh=moved_mesh))
+    assert moved.basis is not first.basis
+    assert not np.allclose(moved.basis.displacements, first.basis.displacements)
+    old = mechanics.ANCHOR_SOFT
+    try:
+        mechanics.ANCHOR_SOFT = old * 2
+        stiffer = build_subject(a)
+    finally:
+        mechanics.ANCHOR_SOFT = old
+    assert stiffer.basis is not first.basis
+    assert len(response._bases) <= response._RECENT_BASES
