@@ -48,7 +48,7 @@ def _from_visit(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, Any
     from .calibration import DrawSet, follow_up
     from .plan import parse_plan
     from .records import open_store
-    from .records.visits import stored_metrics
+    from .records.visits import followup_caveats, stored_metrics
 
     store = open_store(args.db)
     try:
@@ -75,7 +75,7 @@ def _from_visit(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, Any
         if observed is not None:
             day = float((seen.date - treated.date).days)
             fu = follow_up(DrawSet.from_bytes(treated.prediction_draws), day, observed)
-            followup = (treated.date, seen.date, fu)
+            followup = (treated.date, seen.date, fu, followup_caveats(treated, seen))
     photo = next(
         (ph.photo_png for ph in treated.photos if ph.expression == "rest" and ph.photo_png), None
     )

@@ -17,7 +17,7 @@ from simulation.cli import main
 from simulation.ingest import load_image
 from simulation.plan import parse_plan
 from simulation.records import open_store
-from simulation.records.visits import followup_for_patient
+from simulation.records.visits import followup_caveats, followup_for_patient
 from simulation.report import ReportDetails
 from simulation.tables import followup_rows
 from tests.conftest import ROOT, SAMPLE
@@ -122,7 +122,9 @@ def test_the_followup_report_holds_predicted_against_observed(db) -> None:
     rest = analyze_image(load_image(photo, name="treatment photo"))
     plan = parse_plan(json.loads(treated.plan_json))
     details = ReportDetails(patient="Grace", date=treated.date)
-    pdf = followup_report_pdf(rest, plan, (treated.date, seen.date, fu), details, photos=False)
+    caveats = followup_caveats(treated, seen)
+    followup = (treated.date, seen.date, fu, caveats)
+    pdf = followup_report_pdf(rest, plan, followup, details, photos=False)
     text = subprocess.run(
         ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
@@ -130,6 +132,8 @@ def test_the_followup_report_holds_predicted_against_observed(db) -> None:
     verdicts = {r["Verdict"] for r in followup_rows(fu)}
     assert verdicts and all(v in text for v in verdicts)
     assert "Grace" in text and "1 U" in text
+    flat = " ".join(text.split())
+    assert caveats and all(" ".join(c.split()) in flat for c in caveats)  # as the tab warns
 
 
 def test_a_read_only_database_says_so_in_one_line_and_keeps_the_session(db, monkeypatch) -> None:

@@ -170,9 +170,8 @@ def _followup_report(patient: Patient, treated: Any, seen: Any, fu: Any) -> None
         st.caption(f"No follow-up report: {err}")
         return
     plan = parse_plan(json.loads(treated.plan_json))
-    followup_report_download(
-        rest, plan, (treated.date, seen.date, fu), patient.name, treated.lot or "", treated.date
-    )
+    followup = (treated.date, seen.date, fu, followup_caveats(treated, seen))
+    followup_report_download(rest, plan, followup, patient.name, treated.lot or "", treated.date)
 
 
 def _followup(patient: Patient) -> None:

@@ -113,6 +113,11 @@ def followup_report_download(
     follow-up's day, with the predicted-against-observed section (`symmetry-studio report
     --visit ID` makes the same PDF)."""
     day = float(followup[2].day)
+    st.markdown("**Follow-up report**")
+    st.caption(
+        f"One PDF of this follow-up: the dose map, the prediction for day {day:g} and the table "
+        "above, predicted against observed, with the photos' warnings."
+    )
     c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
     clinician = c1.text_input("Clinician", key="pt_rp_clinician")
     photos = not c2.toggle("Without photos (for sharing)", key="pt_rp_no_photos")

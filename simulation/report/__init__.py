@@ -78,7 +78,8 @@ def consult_report(
 ) -> bytes:
     """The consult report's PDF bytes for `plan` on the face of `rest`: `at` is the one-day
     prediction at `day` (the dashboard's, 200 draws), `timeline` the prediction over
-    `TIMELINE_DAYS`; `followup` (treatment date, follow-up date, `calibration.FollowUp`) adds
+    `TIMELINE_DAYS`; `followup` (treatment date, follow-up date, `calibration.FollowUp`, and
+    optionally the photos' caveats, `records.visits.followup_caveats`) adds
     predicted against observed. `photos=False` is the variant for sharing: the dose map on a
     line drawing, no photo pixels anywhere."""
     from ..errors import InputError

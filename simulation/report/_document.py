@@ -460,7 +460,8 @@ def _warnings_section(rest: Any, at: Any, st: dict[str, ParagraphStyle]) -> list
 def _followup_section(followup: Any, st: dict[str, ParagraphStyle], width: float) -> list[Any]:
     from ..tables import followup_rows
 
-    treated, seen, fu = followup
+    treated, seen, fu, *more = followup
+    caveats = tuple(more[0]) if more else ()
     rows = followup_rows(fu)
     cols = list(rows[0])
     body: list[list[Any]] = [cols]
@@ -478,6 +479,22 @@ def _followup_section(followup: Any, st: dict[str, ParagraphStyle], width: float
         ),
         Spacer(1, 2),
         _table(body, [w * width for w in (0.26, 0.1, 0.2, 0.14, 0.1, 0.2)]),
+        *_caveats(caveats, st),
+    ]
+
+
+def _caveats(caveats: tuple[str, ...], st: dict[str, ParagraphStyle]) -> list[Any]:
+    """What the two photos say about themselves: a change they cannot resolve is no evidence."""
+    if not caveats:
+        return []
+    return [
+        Spacer(1, 3),
+        Paragraph(
+            "Read this follow-up with care: a change these photos cannot resolve is not "
+            "evidence of the treatment.",
+            st["small"],
+        ),
+        *(Paragraph("• " + _esc(c), st["small"]) for c in caveats),
     ]
 
 
