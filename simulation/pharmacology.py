@@ -154,6 +154,8 @@ class _Model:
     dose_scale_max: float
     k_atrophy: float
     k_recover: float
+    k_remodel: float
+    k_remodel_recover: float
     min_thickness: float
     sigmas: tuple[float, float, float, float]
 
@@ -174,6 +176,10 @@ def _model() -> _Model:
     # wear(t_return) = return_frac  <=>  (t/T50)^m = 1/f - 1
     t50 = t_return / (1.0 / return_frac - 1.0) ** (1.0 / wear_shape)
     u_ref = _val(sp["reference_units_ona"])
+    if not 0.0 <= _val(at["k_remodel_per_day"]) <= _val(at["k_recover_per_day"]):
+        raise ValueError("pharmacology.json atrophy: need 0 <= k_remodel <= k_recover (bound)")
+    if _val(at["k_remodel_recover_per_day"]) <= 0.0:
+        raise ValueError("pharmacology.json atrophy: k_remodel_recover must be positive")
     return _Model(
         r_ref=_val(sp["reference_radius_mm"]),
         u_ref=u_ref,
@@ -195,6 +201,8 @@ def _model() -> _Model:
         dose_scale_max=_val(tc["dose_scale_max"]),
         k_atrophy=_val(at["k_atrophy_per_day"]),
         k_recover=_val(at["k_recover_per_day"]),
+        k_remodel=_val(at["k_remodel_per_day"]),
+        k_remodel_recover=_val(at["k_remodel_recover_per_day"]),
         min_thickness=_val(at["min_thickness"]),
         sigmas=(
             _val(un["potency_sigma"]),
@@ -424,13 +432,40 @@ def inhibition_over_time(
 # --- atrophy of bulk muscles ----------------------------------------------------------------
 
 
+def _atrophy_step(
+    f: np.ndarray, r: np.ndarray, e: np.ndarray, h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fast and remodelled deficits after h days at inhibition e: the exact solution of
+    x' = A x + b, A = [[-(a + k_r), -a], [k_m, -k_s]], b = [a D, 0], a = k_a e."""
+    m = _model()
+    a = m.k_atrophy * e
+    depth = 1.0 - m.min_thickness
+    a11, a12, a21, a22 = -(a + m.k_recover), -a, m.k_remodel, -m.k_remodel_recover
+    det = a11 * a22 - a12 * a21  # (a + k_r) k_s + a k_m > 0
+    f_eq, r_eq = -a22 * a * depth / det, a21 * a * depth / det
+    u, v = f - f_eq, r - r_eq
+    mu = 0.5 * (a11 + a22)
+    disc = (0.5 * (a11 - a22)) ** 2 + a12 * a21
+    nu = np.sqrt(np.abs(disc))
+    x = nu * h
+    real = disc >= 0
+    ch = np.where(real, np.cosh(x), np.cos(x))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sh = np.where(x > 1e-9, np.where(real, np.sinh(x), np.sin(x)) / nu, h)  # sinh(νh)/ν
+    g = np.exp(mu * h)
+    f_new = f_eq + g * (ch * u + sh * ((a11 - mu) * u + a12 * v))
+    r_new = r_eq + g * (ch * v + sh * (a21 * u + (a22 - mu) * v))
+    return f_new, r_new
+
+
 def atrophy_fraction(
     days: ArrayLike, inhibition_timeline: np.ndarray, params: Params = Params()
 ) -> np.ndarray:
     """Thickness change (fraction, <= 0) of a bulk muscle from its inhibition on a day grid.
 
     days (T,) ascending, daily or finer, at baseline at days[0]; inhibition (T,) or (..., T, M).
-    ds/dt = -k_a e (s - s_min) + k_r (1 - s), stepped exactly with e at interval midpoints.
+    A fast deficit follows the block and feeds a slow remodelled one, so sessions accumulate
+    (equations: pharmacology.json "atrophy"); stepped exactly with e at interval midpoints.
     """
     m = _model()
     del params  # atrophy has no sampled parameter of its own; inhibition carries the spread
@@ -442,16 +477,14 @@ def atrophy_fraction(
         raise ValueError("inhibition_timeline and days differ in length")
     if np.any(np.diff(t) < 0):
         raise ValueError("days must be ascending")
-    s = np.ones(e.shape[1:])
+    depth = 1.0 - m.min_thickness
+    fast = np.zeros(e.shape[1:])
+    slow = np.zeros(e.shape[1:])
     out = np.empty_like(e)
     out[0] = 0.0
     for i in range(1, len(t)):
-        h = t[i] - t[i - 1]
-        ei = 0.5 * (e[i] + e[i - 1])
-        a = m.k_atrophy * ei + m.k_recover
-        s_eq = (m.k_atrophy * ei * m.min_thickness + m.k_recover) / a
-        s = s_eq + (s - s_eq) * np.exp(-a * h)
-        out[i] = s - 1.0
+        fast, slow = _atrophy_step(fast, slow, 0.5 * (e[i] + e[i - 1]), t[i] - t[i - 1])
+        out[i] = -np.minimum(fast + slow, depth)  # the bound holds exactly; clip rounding only
     return np.moveaxis(out, 0, axis)
 
 
