@@ -432,30 +432,33 @@ def inhibition_over_time(
 # --- atrophy of bulk muscles ----------------------------------------------------------------
 
 
-def _atrophy_step(
-    f: np.ndarray, r: np.ndarray, e: np.ndarray, h: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fast and remodelled deficits after h days at inhibition e: the exact solution of
-    x' = A x + b, A = [[-(a + k_r), -a], [k_m, -k_s]], b = [a D, 0], a = k_a e."""
+def _atrophy_steps(e: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The affine maps (f, r) -> P (f, r) + c of the fast and remodelled deficits over steps of
+    h days at inhibition e (both (S, ...)): the exact solution of x' = A x + b with
+    A = [[-(a + k_r), -a], [k_m, -k_s]], b = [a D, 0], a = k_a e. Returns P11, P12, P21, P22,
+    c1, c2, each (S, ...)."""
     m = _model()
     a = m.k_atrophy * e
     depth = 1.0 - m.min_thickness
     a11, a12, a21, a22 = -(a + m.k_recover), -a, m.k_remodel, -m.k_remodel_recover
     det = a11 * a22 - a12 * a21  # (a + k_r) k_s + a k_m > 0
     f_eq, r_eq = -a22 * a * depth / det, a21 * a * depth / det
-    u, v = f - f_eq, r - r_eq
     mu = 0.5 * (a11 + a22)
     disc = (0.5 * (a11 - a22)) ** 2 + a12 * a21
     nu = np.sqrt(np.abs(disc))
     x = nu * h
-    real = disc >= 0
-    ch = np.where(real, np.cosh(x), np.cos(x))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sh = np.where(x > 1e-9, np.where(real, np.sinh(x), np.sin(x)) / nu, h)  # sinh(νh)/ν
-    g = np.exp(mu * h)
-    f_new = f_eq + g * (ch * u + sh * ((a11 - mu) * u + a12 * v))
-    r_new = r_eq + g * (ch * v + sh * (a21 * u + (a22 - mu) * v))
-    return f_new, r_new
+    if np.all(disc > 0) and np.all(x > 1e-4):  # distinct real eigenvalues mu +- nu (the usual)
+        e1, e2 = np.exp((mu + nu) * h), np.exp((mu - nu) * h)
+        gch, gsh = 0.5 * (e1 + e2), 0.5 * (e1 - e2) / nu  # e^(mu h) cosh(x), e^(mu h) sinh(x)/nu
+    else:
+        real = disc >= 0
+        g = np.exp(mu * h)
+        gch = g * np.where(real, np.cosh(x), np.cos(x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gsh = g * np.where(x > 1e-9, np.where(real, np.sinh(x), np.sin(x)) / nu, h)
+    p11, p12 = gch + gsh * (a11 - mu), gsh * a12
+    p21, p22 = gsh * a21, gch + gsh * (a22 - mu)
+    return p11, p12, p21, p22, f_eq - p11 * f_eq - p12 * r_eq, r_eq - p21 * f_eq - p22 * r_eq
 
 
 def atrophy_fraction(
@@ -472,19 +475,22 @@ def atrophy_fraction(
     t = np.asarray(days, dtype=float).reshape(-1)
     e = np.asarray(inhibition_timeline, dtype=float)
     axis = 0 if e.ndim == 1 else -2
-    e = np.moveaxis(e, axis, 0)  # (T, ...)
+    e = np.ascontiguousarray(np.moveaxis(e, axis, 0))  # (T, ...)
     if e.shape[0] != len(t):
         raise ValueError("inhibition_timeline and days differ in length")
     if np.any(np.diff(t) < 0):
         raise ValueError("days must be ascending")
     depth = 1.0 - m.min_thickness
+    h = np.diff(t).reshape((-1,) + (1,) * (e.ndim - 1))
+    p11, p12, p21, p22, c1, c2 = _atrophy_steps(0.5 * (e[1:] + e[:-1]), h)
     fast = np.zeros(e.shape[1:])
     slow = np.zeros(e.shape[1:])
-    out = np.empty_like(e)
-    out[0] = 0.0
-    for i in range(1, len(t)):
-        fast, slow = _atrophy_step(fast, slow, 0.5 * (e[i] + e[i - 1]), t[i] - t[i - 1])
-        out[i] = -np.minimum(fast + slow, depth)  # the bound holds exactly; clip rounding only
+    total = np.empty_like(e)
+    total[0] = 0.0
+    for i in range(len(t) - 1):  # the maps are ready: only the recursion is sequential
+        fast, slow = p11[i] * fast + p12[i] * slow + c1[i], p21[i] * fast + p22[i] * slow + c2[i]
+        total[i + 1] = fast + slow
+    out = -np.minimum(total, depth)  # the bound holds exactly; this clips rounding only
     return np.moveaxis(out, 0, axis)
 
 
