@@ -122,6 +122,10 @@ def test_the_step_is_exact_for_constant_inhibition():
         k4 = rhs(x + h * k3, 0.8)
         x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
     assert coarse[12] == pytest.approx(-x.sum(), abs=1e-9)
+    # tiny steps take the general (cosh/sinh) branch of the exact step: the same answer
+    tiny = np.linspace(0.0, 2.0, 2001)
+    whole = ph.atrophy_fraction([0.0, 2.0], [0.8, 0.8])
+    assert ph.atrophy_fraction(tiny, np.full(2001, 0.8))[-1] == pytest.approx(whole[-1], rel=1e-9)
 
 
 def test_vectorised_over_samples_and_muscles():
