@@ -16,7 +16,7 @@ from .. import pharmacology
 from ..resources import load_json
 from .effect import PublishedEffect
 
-__all__ = ["EFFECTS", "course_change", "published", "sessions_of"]
+__all__ = ["EFFECTS", "course_change", "model_figure", "published", "sessions_of"]
 
 _UNITS = {"change_pct": "%", "lowest_week": "wk", "share_left": "x"}
 
