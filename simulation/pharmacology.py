@@ -154,6 +154,8 @@ class _Model:
     dose_scale_max: float
     k_atrophy: float
     k_recover: float
+    k_remodel: float
+    k_remodel_recover: float
     min_thickness: float
     sigmas: tuple[float, float, float, float]
 
@@ -174,6 +176,10 @@ def _model() -> _Model:
     # wear(t_return) = return_frac  <=>  (t/T50)^m = 1/f - 1
     t50 = t_return / (1.0 / return_frac - 1.0) ** (1.0 / wear_shape)
     u_ref = _val(sp["reference_units_ona"])
+    if not 0.0 <= _val(at["k_remodel_per_day"]) <= _val(at["k_recover_per_day"]):
+        raise ValueError("pharmacology.json atrophy: need 0 <= k_remodel <= k_recover (bound)")
+    if _val(at["k_remodel_recover_per_day"]) <= 0.0:
+        raise ValueError("pharmacology.json atrophy: k_remodel_recover must be positive")
     return _Model(
         r_ref=_val(sp["reference_radius_mm"]),
         u_ref=u_ref,
@@ -195,6 +201,8 @@ def _model() -> _Model:
         dose_scale_max=_val(tc["dose_scale_max"]),
         k_atrophy=_val(at["k_atrophy_per_day"]),
         k_recover=_val(at["k_recover_per_day"]),
+        k_remodel=_val(at["k_remodel_per_day"]),
+        k_remodel_recover=_val(at["k_remodel_recover_per_day"]),
         min_thickness=_val(at["min_thickness"]),
         sigmas=(
             _val(un["potency_sigma"]),
@@ -424,34 +432,65 @@ def inhibition_over_time(
 # --- atrophy of bulk muscles ----------------------------------------------------------------
 
 
+def _atrophy_steps(e: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The affine maps (f, r) -> P (f, r) + c of the fast and remodelled deficits over steps of
+    h days at inhibition e (both (S, ...)): the exact solution of x' = A x + b with
+    A = [[-(a + k_r), -a], [k_m, -k_s]], b = [a D, 0], a = k_a e. Returns P11, P12, P21, P22,
+    c1, c2, each (S, ...)."""
+    m = _model()
+    a = m.k_atrophy * e
+    depth = 1.0 - m.min_thickness
+    a11, a12, a21, a22 = -(a + m.k_recover), -a, m.k_remodel, -m.k_remodel_recover
+    det = a11 * a22 - a12 * a21  # (a + k_r) k_s + a k_m > 0
+    f_eq, r_eq = -a22 * a * depth / det, a21 * a * depth / det
+    mu = 0.5 * (a11 + a22)
+    disc = (0.5 * (a11 - a22)) ** 2 + a12 * a21
+    nu = np.sqrt(np.abs(disc))
+    x = nu * h
+    if np.all(disc > 0) and np.all(x > 1e-4):  # distinct real eigenvalues mu +- nu (the usual)
+        e1, e2 = np.exp((mu + nu) * h), np.exp((mu - nu) * h)
+        gch, gsh = 0.5 * (e1 + e2), 0.5 * (e1 - e2) / nu  # e^(mu h) cosh(x), e^(mu h) sinh(x)/nu
+    else:
+        real = disc >= 0
+        g = np.exp(mu * h)
+        gch = g * np.where(real, np.cosh(x), np.cos(x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gsh = g * np.where(x > 1e-9, np.where(real, np.sinh(x), np.sin(x)) / nu, h)
+    p11, p12 = gch + gsh * (a11 - mu), gsh * a12
+    p21, p22 = gsh * a21, gch + gsh * (a22 - mu)
+    return p11, p12, p21, p22, f_eq - p11 * f_eq - p12 * r_eq, r_eq - p21 * f_eq - p22 * r_eq
+
+
 def atrophy_fraction(
     days: ArrayLike, inhibition_timeline: np.ndarray, params: Params = Params()
 ) -> np.ndarray:
     """Thickness change (fraction, <= 0) of a bulk muscle from its inhibition on a day grid.
 
     days (T,) ascending, daily or finer, at baseline at days[0]; inhibition (T,) or (..., T, M).
-    ds/dt = -k_a e (s - s_min) + k_r (1 - s), stepped exactly with e at interval midpoints.
+    A fast deficit follows the block and feeds a slow remodelled one, so sessions accumulate
+    (equations: pharmacology.json "atrophy"); stepped exactly with e at interval midpoints.
     """
     m = _model()
     del params  # atrophy has no sampled parameter of its own; inhibition carries the spread
     t = np.asarray(days, dtype=float).reshape(-1)
     e = np.asarray(inhibition_timeline, dtype=float)
     axis = 0 if e.ndim == 1 else -2
-    e = np.moveaxis(e, axis, 0)  # (T, ...)
+    e = np.ascontiguousarray(np.moveaxis(e, axis, 0))  # (T, ...)
     if e.shape[0] != len(t):
         raise ValueError("inhibition_timeline and days differ in length")
     if np.any(np.diff(t) < 0):
         raise ValueError("days must be ascending")
-    s = np.ones(e.shape[1:])
-    out = np.empty_like(e)
-    out[0] = 0.0
-    for i in range(1, len(t)):
-        h = t[i] - t[i - 1]
-        ei = 0.5 * (e[i] + e[i - 1])
-        a = m.k_atrophy * ei + m.k_recover
-        s_eq = (m.k_atrophy * ei * m.min_thickness + m.k_recover) / a
-        s = s_eq + (s - s_eq) * np.exp(-a * h)
-        out[i] = s - 1.0
+    depth = 1.0 - m.min_thickness
+    h = np.diff(t).reshape((-1,) + (1,) * (e.ndim - 1))
+    p11, p12, p21, p22, c1, c2 = _atrophy_steps(0.5 * (e[1:] + e[:-1]), h)
+    fast = np.zeros(e.shape[1:])
+    slow = np.zeros(e.shape[1:])
+    total = np.empty_like(e)
+    total[0] = 0.0
+    for i in range(len(t) - 1):  # the maps are ready: only the recursion is sequential
+        fast, slow = p11[i] * fast + p12[i] * slow + c1[i], p21[i] * fast + p22[i] * slow + c2[i]
+        total[i + 1] = fast + slow
+    out = -np.minimum(total, depth)  # the bound holds exactly; this clips rounding only
     return np.moveaxis(out, 0, axis)
 
 

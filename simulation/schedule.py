@@ -1,6 +1,7 @@
 """A year of visits for one plan: the first session, the 2-week review and top-up, maintenance
-when the effect has halved (masseter: three cycles, then twice a year), timed around an event,
-with the predicted measurements over the year from one `predict` call over every session."""
+when the effect has halved (masseter: three cycles, then twice a year, at falling doses as the
+thinning accumulates), timed around an event, with the predicted measurements over the year
+from one `predict` call over every session."""
 
 from __future__ import annotations
 
@@ -18,15 +19,17 @@ from .plan import Injection, Plan, plan_to_json
 from .prediction import FLIP_MIN_MM, PEAK_DAY, Subject, predict
 from .resources import THRESHOLDS, data_values
 from .response import Draws, activation_change, effects, point_metrics
-from .suggest import SAMPLES, STEP_UNITS
+from .suggest import BULK_PEAK_DAY, SAMPLES, STEP_UNITS
 
 SCHEDULE_SCHEMA = "symmetry-studio/schedule/1"
 HORIZON_DAYS = 365
 # Visit intervals and top-up rules, with their sources: meshes/thresholds.json "schedule". Review
 # at 2 weeks and top up a quarter of the first dose when a residual over one treatment threshold
 # remains; maintenance when the effect has halved, within 12-16 weeks; masseter: three sessions
-# 12 weeks apart, then twice a year; an event: the last session at least 3 weeks ahead (12 for
-# masseter slimming), up to EVENT_WINDOW_DAYS earlier still near the plateau.
+# 12 weeks apart, then twice a year, each later dose the largest share (in steps, down to a
+# minimum) that thins no deeper than the first session did at week 12 (sessions accumulate:
+# kim_2010); an event: the last session at least 3 weeks ahead (12 for masseter slimming), up to
+# EVENT_WINDOW_DAYS earlier still near the plateau.
 _INTERVALS = data_values(THRESHOLDS, "schedule")
 REVIEW_DAY: int = _INTERVALS["review_day"]
 TOPUP_FRACTION: float = _INTERVALS["topup_fraction"]
@@ -37,6 +40,8 @@ HALF_EFFECT: float = _INTERVALS["half_effect"]
 MASSETER_CYCLES: int = _INTERVALS["masseter_cycles"]
 MASSETER_INTERVAL_DAYS: int = _INTERVALS["masseter_interval_days"]
 MASSETER_LATER_DAYS: int = _INTERVALS["masseter_later_days"]
+MASSETER_DOSE_SHARE_STEP: float = _INTERVALS["masseter_dose_share_step"]
+MASSETER_MIN_DOSE_SHARE: float = _INTERVALS["masseter_min_dose_share"]
 EVENT_LEAD_DAYS: int = _INTERVALS["event_lead_days"]
 MASSETER_EVENT_LEAD_DAYS: int = _INTERVALS["masseter_event_lead_days"]
 EVENT_WINDOW_DAYS: int = _INTERVALS["event_window_days"]
@@ -285,8 +290,8 @@ def _face_days(gap: int, event_day: int | None, top_up: bool) -> tuple[list[int]
 
 
 def _masseter_days(event_day: int | None) -> tuple[list[int], list[str]]:
-    """Masseter session days: three cycles 12 weeks apart, then every six months; an event only
-    adds a note (more thinning before it never hurts)."""
+    """Masseter session days: three cycles 12 weeks apart, then every six months (doses:
+    `_masseter_course`); an event only adds a note (more thinning before it never hurts)."""
     gaps = [MASSETER_INTERVAL_DAYS] * (MASSETER_CYCLES - 1) + [MASSETER_LATER_DAYS]
     days = _cadence(0, gaps)
     if event_day is None:
@@ -299,6 +304,73 @@ def _masseter_days(event_day: int | None) -> tuple[list[int], list[str]]:
             f"{MASSETER_EVENT_LEAD_DAYS} days slimming needs: it will be only partly thinner"
         ]
     return days, [f"masseter: session on day {ready[-1]} is {event_day - ready[-1]} days ahead"]
+
+
+def _masseter_course(
+    subject: Subject,
+    plan: Plan,
+    masseter: list[Injection],
+    days: list[int],
+    patient: Draws | None = None,
+) -> tuple[list[list[Injection]], str]:
+    """The masseter injections at each of `days`: the first as planned, each later one the
+    largest share of it (typical patient, or this `patient`'s median) that, up to the next
+    session, moves the lower-face width difference no further than the first session did at
+    week 12 (the day the plan was judged on) or, when that moves it towards zero, up to an
+    over-correction of FLIP_MIN_MM. The thinning accumulates, so later sessions need less
+    (kim_2010) and an under-correcting plan closes the gap over the course."""
+    typical = patient.median() if patient else None
+    gaps = [b - a for a, b in zip(days, days[1:], strict=False)] + [MASSETER_LATER_DAYS]
+    grid = np.arange(0.0, days[-1] + gaps[-1] + 1.0)
+    k_width = KEY_METRICS.index("lower_face_half_width_mm")
+    d0 = subject.analysis.metrics["lower_face_half_width_mm"].diff
+
+    def width(course: list[list[Injection]]) -> np.ndarray:
+        pairs = zip(days, course, strict=False)  # a course may stop short of `days`
+        injections = tuple(i for d, dose in pairs for i in _at(dose, d))
+        return _diffs(subject, replace(plan, injections=injections), grid, None, typical)[
+            :, k_width
+        ]
+
+    first = width([masseter])[int(BULK_PEAK_DAY)]
+    direction = float(np.sign(first - d0))
+    limit = direction * (first - d0)  # how far the first session moved it
+    if direction * d0 < 0:  # towards symmetry: may go on to a just-invisible over-correction
+        limit = max(limit, abs(d0) + FLIP_MIN_MM)
+    course = [list(masseter)]
+    shares = np.arange(1.0, MASSETER_MIN_DOSE_SHARE - 1e-9, -MASSETER_DOSE_SHARE_STEP)
+
+    def dose_at(j: int) -> list[Injection]:
+        return [replace(i, units=_scaled(i, shares[j], plan.product)) for i in masseter]
+
+    def fits(dose: list[Injection], k: int) -> bool:
+        window = width([*course, dose])[days[k] : days[k] + gaps[k] + 1]
+        return direction == 0 or bool((direction * (window - d0)).max() <= limit + 1e-6)
+
+    for k in range(1, len(days)):  # more dose moves it further: bisect for the largest share
+        lo, hi = 0, len(shares) - 1  # the first share that fits, else the smallest
+        if not fits(dose_at(0), k):
+            lo = 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if fits(dose_at(mid), k) else (mid + 1, hi)
+        course.append(dose_at(lo))
+    total = sum(i.units for i in masseter)
+    later = [sum(i.units for i in dose) for dose in course[1:]]
+    if all(u == total for u in later):
+        return course, ""
+    doses = ", ".join(f"{u:g}" for u in later)
+    return course, (
+        f"masseter: later sessions {doses} U after the first {total:g} U: the thinning adds up "
+        "over sessions, so less keeps the lower face from over-correcting"
+    )
+
+
+def _scaled(inj: Injection, share: float, product: str) -> float:
+    """`share` of an injection's units on the 0.5 U grid, at least the site's smallest dose."""
+    if share >= 1.0:
+        return inj.units
+    return min(inj.units, _round_up(share * inj.units, _smallest(inj, product)))
 
 
 def schedule(
@@ -353,11 +425,6 @@ def schedule(
         days, more = _face_days(gap, event_day, bool(top))
         tracks.append((other + list(top), days))
         notes += more
-    if masseter:
-        days, more = _masseter_days(event_day)
-        tracks.append((masseter, days))
-        notes += more
-
     sessions: dict[int, list[Injection]] = {}
     kinds: dict[int, str] = {}
     for injections, days in tracks:
@@ -365,6 +432,13 @@ def schedule(
             dose = injections if k else [i for i in injections if i not in top]
             sessions.setdefault(d, []).extend(_at(_merge(dose), d))
             kinds.setdefault(d, "initial" if d == 0 else "maintenance")
+    if masseter:
+        days, more = _masseter_days(event_day)
+        course, note = _masseter_course(subject, plan, masseter, days, patient)
+        for d, dose in zip(days, course, strict=True):
+            sessions.setdefault(d, []).extend(_at(dose, d))
+            kinds.setdefault(d, "initial" if d == 0 else "maintenance")
+        notes += more + ([note] if note else [])
     if top:
         sessions.setdefault(REVIEW_DAY, []).extend(_at(top, REVIEW_DAY))
         kinds[REVIEW_DAY] = "top-up"

@@ -41,8 +41,9 @@ ALTERNATIVES: tuple[tuple[str, float], ...] = (
 STRICT = {"conservative": True, "balanced": False, "full": False}
 STEP_UNITS = 0.5  # product units per step (brief)
 MOVE_STEPS = (1, 2, 4, 8)  # candidate increments in steps (0.5, 1, 2, 4 U)
-# Masseter thinning is slow: judge bulk muscles at week 12 (thickness -12% at week 12, lowest at
-# about week 11: clinical-basis.md, masseter rows).
+# Masseter thinning is slow: judge bulk muscles at week 12 of the first session (thickness -12%
+# at week 12, lowest at about week 11: clinical-basis.md, masseter rows); later sessions add up
+# and the schedule doses them (`schedule._masseter_course`).
 BULK_PEAK_DAY = 84.0
 # Below this many units received, a bulk muscle's thinning is taken as zero (the stray tail of
 # the spread kernel from distant sites; < 1e-4 of a 30 U effect): saves the daily atrophy solve.

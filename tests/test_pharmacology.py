@@ -331,7 +331,9 @@ def test_masseter_30u_thins_8_to_16_percent_at_week_12_lowest_week_8_to_14():
     assert -0.16 <= change[84] <= -0.08
     assert 56 <= int(np.argmin(change)) <= 98
     assert change[14] < 0.0  # thinning already from week 2
-    assert -0.03 < change[365] <= 0.0  # recovers toward baseline by 12 months
+    # returns partly by 12 months but not wholly: the remodelled part lasts (one session lasts
+    # 6-12 months, kundu_2022; chang_2019's -12% a year after a course needs a lasting part)
+    assert 0.67 * change.min() < change[365] < -0.01
     assert np.all(change <= 0.0)
 
 

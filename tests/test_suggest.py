@@ -21,7 +21,7 @@ from simulation.attribution import KEY_METRICS, attribute
 from simulation.errors import InputError
 from simulation.metrics import VISIBILITY_MM, build_metrics, symmetry_index
 from simulation.plan import parse_plan
-from simulation.prediction import build_subject, predict
+from simulation.prediction import FLIP_MIN_MM, build_subject, predict
 from simulation.response import Draws, activation_change, effects, point_metrics
 from simulation.schedule import schedule
 from simulation.suggest import (
@@ -390,6 +390,69 @@ def test_masseter_schedule_three_cycles_then_twice_a_year():
     assert len(gaps) >= 3 and 175 <= gaps[2] <= 189
     width = sch.metrics["lower_face_half_width_mm"]["median"]
     assert width[list(sch.days).index(84.0)] > width[0]  # the thicker right side thins
+    # this face's jaw is nearly even: the plan widens the gap, so the later sessions only
+    # hold its week-12 result, at smaller doses (the thinning accumulates)
+    units = _masseter_units(sch)
+    assert all(u < units[0] for u in units[1:])
+
+
+def _masseter_units(sch):
+    return [
+        sum(i.units for i in v.injections if i.target.startswith("masseter"))
+        for v in sch.visits
+        if v.injections
+    ]
+
+
+def test_masseter_course_closes_an_under_corrected_gap_over_the_sessions():
+    """The seed's "starts to match the other side over several sessions": a suggested masseter
+    plan judged at week 12 goes on thinning over the schedule's cycles (sessions accumulate,
+    Chang 2019, Kim 2010), at full dose while no over-correction is in sight."""
+    s = imposed(str(SAMPLE), "masseter_right", 0.4)
+    plan = suggest(s).by_name("balanced").plan
+    assert all(i.target.startswith("masseter") for i in plan.injections)
+    sch = schedule(s, plan, start=dt.date(2026, 1, 1))
+    d0 = s.analysis.metrics["lower_face_half_width_mm"].diff
+    width = dict(zip(sch.days, sch.metrics["lower_face_half_width_mm"]["median"], strict=True))
+    assert d0 < width[84.0] < 0.0  # the first session narrows the wider right side ...
+    assert width[252.0] > width[84.0] + 0.5  # ... and the next two close the gap further
+    assert max(width.values()) < FLIP_MIN_MM
+    units = _masseter_units(sch)
+    assert units[1] == units[2] == units[0]
+
+
+def test_masseter_later_doses_fall_once_the_first_has_corrected():
+    """Kim 2010's practice (the dose fell with the visits): a first session that already
+    balances the jaw is followed by smaller ones, so the accumulating thinning never
+    over-corrects by more than FLIP_MIN_MM; a note says so."""
+    s = imposed(str(SAMPLE), "masseter_right", 0.1)
+    plan = parse_plan(
+        {
+            "injections": [
+                {"site": "masseter_lower_right", "units": 10},
+                {"site": "masseter_middle_right", "units": 5},
+            ]
+        }
+    )
+    sch = schedule(s, plan, start=dt.date(2026, 1, 1))
+    units = _masseter_units(sch)
+    assert units[0] == 15 and min(units[1:]) <= 0.5 * units[0]
+    assert all(u >= 0.25 * 15 for u in units[1:])  # a quarter of the first at least
+    width = sch.metrics["lower_face_half_width_mm"]["median"]
+    assert width.max() <= FLIP_MIN_MM
+    assert any("later sessions" in n for n in sch.notes)
+    # the same doses at every session would have over-corrected
+    same = parse_plan(
+        {
+            "injections": [
+                {"site": s_, "units": u, "day": d}
+                for d in (0, 84, 168, 350)
+                for s_, u in (("masseter_lower_right", 10), ("masseter_middle_right", 5))
+            ]
+        }
+    )
+    pr = predict(s, same, [126.0, 168.0, 252.0], samples=SAMPLES)
+    assert max(m["lower_face_half_width_mm"].diff.median for m in pr.metrics) > FLIP_MIN_MM
 
 
 def test_an_event_sets_the_latest_session_date():

@@ -114,6 +114,7 @@ def schedule_page(rest: Analysis, study: Study) -> None:
         st.warning(message, icon=":material/warning:")
     st.caption(
         "Maintenance when the predicted effect has halved (12–16 weeks; masseter: three cycles "
-        "10–12 weeks apart, then twice a year). A prediction, not a promise: how long toxin lasts "
+        "12 weeks apart, then twice a year, with smaller later doses once the jaw is balanced: "
+        "the thinning adds up over sessions). A prediction, not a promise: how long toxin lasts "
         "varies from person to person, and the review at 2 weeks decides the top-up."
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from . import masseter
 from .effect import PublishedEffect
 
 __all__ = ["MODULES", "all_effects"]
 
-MODULES: tuple = ()
+MODULES: tuple = (masseter,)
 
 
 def all_effects() -> list[PublishedEffect]:
