@@ -176,3 +176,19 @@ def test_the_patients_tab_shows_each_visits_views_and_the_lighting_check(views_d
     (warning,) = [w.value for w in at.warning if "taken differently" in w.value]
     assert "front photos of 2026-01-05 and 2026-01-19" in warning
     assert "stops darker (exposure)" in warning
+
+
+def test_without_consent_the_tab_says_the_lighting_check_needs_the_photos(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    assert main(["patient", "add", "Private"]) == 0
+    for day in ("2026-01-05", "2026-01-19", "2026-02-02"):
+        assert main(["visit", "add", "Private", "--date", day, str(SAMPLE)]) == 0
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["main_tab"] = "Patients"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (line,) = [c.value for c in at.caption if "not checked" in c.value]
+    assert "front photos of 2026-01-05 and 2026-01-19" in line and "needs both photos" in line
+    assert line.endswith("(and 1 more pair of visits)")
+    assert not any("taken differently" in w.value for w in at.warning)
+    assert not any(m.value == "**Views per visit**" for m in at.markdown)  # front views only

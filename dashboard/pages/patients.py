@@ -147,7 +147,9 @@ def _timeline(patient: Patient) -> None:
                 st.image(_aligned(rest, v.plan_json), width=ALIGNED_SIZE[0])
             else:
                 st.caption("measurements only (no photo stored)")
-            st.caption("Views: " + " · ".join(_view_label(sv) for sv in visit_views(v)))
+            labels = [_view_label(sv) for sv in visit_views(v)]
+            if labels:
+                st.caption("Views: " + " · ".join(labels))
     rows = []
     for v in patient.visits:
         m = stored_metrics(v)
@@ -183,10 +185,14 @@ def _views(patient: Patient) -> None:
             st.markdown(f"*{v.date.isoformat()}*")
             for col, sv in zip(st.columns(5), shown.values(), strict=False):
                 _view_card(col, sv)
-    for c in compare_visit_views(patient.visits):
-        if c.needs_photos:
-            st.caption(c.warning)
-        elif c.warning:
+    checks = compare_visit_views(patient.visits)
+    unchecked = [c for c in checks if c.needs_photos]
+    if unchecked:  # one line (the first pair's) for all: a patient without consent has many
+        n = len(unchecked) - 1
+        more = f" (and {n} more pair{'s' if n > 1 else ''} of visits)" if n else ""
+        st.caption(f"{unchecked[0].warning}{more}")
+    for c in checks:
+        if c.warning and not c.needs_photos:
             st.warning(c.warning, icon=":material/warning:")
 
 
