@@ -54,8 +54,8 @@ def test_the_rest_handed_on_is_the_rest_frames_combined(tmp_path) -> None:
         assert table.loc[label, "Difference (L−R)"] == r1(m.diff), label
         assert shown[label] == r1(Z80 * m.diff_sd), label
     # the session's rest (what the Analysis tab and the model use) is the combined one, its ±
-    # smaller than one frame's where the frames agree (the clip's first frame, a codec key
-    # frame, reads the medial brow 2.6 mm apart from the others: wider there)
+    # smaller than one frame's where the frames agree (the medial brow's is wider: the key
+    # frame reads it 0.65 mm as the photo does, the compressed later frames 3.3 mm)
     rest = assemble_study(cache.photo_results(at.session_state["photos"])).analyses[0]
     assert rest.metrics == va.rest.metrics
     narrower = [k for k, m in rest.metrics.items() if m.diff_sd < 0.9 * single[k].diff_sd]
