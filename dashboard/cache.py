@@ -6,6 +6,7 @@ values. No caller builds a key string."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -30,12 +31,14 @@ from simulation.schedule import schedule as _schedule
 from simulation.suggest import Suggestions, suggest
 from simulation.training import Case, build_case, builtin_scenario, parse_scenario
 from simulation.training.score import TrainingScore, score_plan
+from simulation.video import combine_rest
 
 from .state import PhotoEntry
 
 __all__ = [
     "HASH_FUNCS",
     "CaseSource",
+    "combined_rest",
     "PANEL",
     "analysis",
     "analysis_id",
@@ -114,8 +117,23 @@ def analysis(data: bytes, name: str, mirrored: bool, expression: str) -> Analysi
     return analyze_image(load_image(data, name=name, mirrored=mirrored), expression)
 
 
+@_cached(4)
+def combined_rest(frames: tuple[bytes, ...], name: str, mirrored: bool) -> Analysis:
+    """A video's rest frames measured together (`video.combine_rest`): the middle frame's
+    photo with the frames' mean measurements and combined ±, under its own cache identity."""
+    analyses = [analysis(f, name, mirrored, "rest") for f in frames]
+    rest = combine_rest(analyses)
+    digest = sha256("".join(a.image.sha256 for a in analyses).encode()).hexdigest()
+    image = dataclasses.replace(rest.image, sha256=f"{digest}:rest-of-{len(frames)}")
+    return dataclasses.replace(rest, image=image)
+
+
 def photo_analysis(p: PhotoEntry) -> Analysis:
-    """The (cached) analysis of one of the session's photos; raises its one-line problem."""
+    """The (cached) analysis of one of the session's photos (a video's rest labelled rest: its
+    frames combined); raises its one-line problem."""
+    frames = p.get("rest_frames")
+    if frames and p["expression"] == "rest":
+        return combined_rest(tuple(frames), p["name"], p["mirrored"])
     return analysis(p["data"], p["name"], p["mirrored"], p["expression"])
 
 

@@ -6,7 +6,7 @@ keys; the entries stay plain dicts (TypedDicts) so Streamlit can keep them in se
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 import streamlit as st
 
@@ -49,13 +49,16 @@ Row = dict[str, Any]
 
 
 class PhotoEntry(TypedDict):
-    """One uploaded (or the demo) photo, kept as its bytes; its analysis is cached by content."""
+    """One uploaded (or the demo) photo, kept as its bytes; its analysis is cached by content.
+    A video's rest also keeps its rest frames (`data` is the middle one, shown): as a rest it
+    is measured from all of them combined, with their smaller ±."""
 
     id: str
     name: str
     data: bytes
     mirrored: bool
     expression: str
+    rest_frames: NotRequired[list[bytes]]
 
 
 class PlanEntry(TypedDict):

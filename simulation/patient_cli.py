@@ -56,21 +56,7 @@ def cmd_patient(args: argparse.Namespace) -> int:
                     + (f" ({r['birth_year']})" if r["birth_year"] else "")
                 )
         elif args.action == "show":
-            out = patient_to_json(store.patient(args.patient), full=False)
-            if args.json:
-                _print_json(out)
-            else:
-                consent = "photos stored" if out["photo_consent"] else "measurements only"
-                print(f"patient {out['id']}: {out['name']} ({consent})")
-                for v in out["visits"]:
-                    plan = v["plan"]
-                    what = (
-                        f"{plan['product']} {sum(i['units'] for i in plan['injections']):g} U"
-                        if plan
-                        else "no treatment"
-                    )
-                    photos = ", ".join(ph["expression"] for ph in v["photos"]) or "no photos"
-                    print(f"  {v['date']}  {what:24}  {photos}  {v['notes']}")
+            _show(store.patient(args.patient), args.json)
         else:
             pid = store.delete_patient(args.patient)
             if args.json:
@@ -80,3 +66,47 @@ def cmd_patient(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return EXIT_OK
+
+
+def _show(patient: Any, as_json: bool) -> None:
+    """A patient's visits, each photo with its view, and the check between visits' photos of
+    one view (`records.visit_views`)."""
+    from .records import patient_to_json
+    from .records.visit_views import compare_visit_views, stored_view
+
+    out = patient_to_json(patient, full=False)
+    for v, raw in zip(patient.visits, out["visits"], strict=True):
+        for ph, row in zip(v.photos, raw["photos"], strict=True):
+            check = stored_view(ph)
+            row["view"] = check.to_json() if check is not None else None
+    checks = compare_visit_views(patient.visits)
+    out["view_checks"] = [c.to_json() for c in checks]
+    if as_json:
+        _print_json(out)
+        return
+    consent = "photos stored" if out["photo_consent"] else "measurements only"
+    print(f"patient {out['id']}: {out['name']} ({consent})")
+    for v in out["visits"]:
+        plan = v["plan"]
+        what = (
+            f"{plan['product']} {sum(i['units'] for i in plan['injections']):g} U"
+            if plan
+            else "no treatment"
+        )
+        photos = ", ".join(_photo_label(ph) for ph in v["photos"]) or "no photos"
+        print(f"  {v['date']}  {what:24}  {photos}  {v['notes']}")
+        for ph in v["photos"]:
+            for w in (ph["view"] or {}).get("warnings", []):
+                print(f"    warning: {ph['expression']} photo: {w['message']}")
+    for c in checks:
+        if c.warning:
+            print(f"  {'note' if c.needs_photos else 'warning'}: {c.warning}")
+
+
+def _photo_label(photo: dict[str, Any]) -> str:
+    """ "rest (front)", or "rest (45° right, yaw +31°)" when off its standard."""
+    view = photo["view"]
+    if view is None:
+        return photo["expression"]
+    off = f", yaw {view['yaw_deg']:+.0f}°" if view["warnings"] else ""
+    return f"{photo['expression']} ({view['label']}{off})"

@@ -33,6 +33,7 @@ __all__ = [
     "ViewCheck",
     "classify_view",
     "compare_conditions",
+    "condition_changes",
     "photo_conditions",
 ]
 
@@ -150,20 +151,14 @@ def photo_conditions(rgb: np.ndarray, landmarks_px: np.ndarray) -> Conditions:
     return Conditions(float(luma), float(r / g), float(b / g), size)
 
 
-def compare_conditions(a: Conditions, b: Conditions, view: str = "front") -> list[Notice]:
-    """What differs between two photos of one view enough to mislead a comparison."""
-    label = VIEW_LABELS.get(view, view)
+def condition_changes(a: Conditions, b: Conditions) -> list[tuple[str, str]]:
+    """What differs between two photos of one view enough to mislead a comparison, each as its
+    code and a short phrase on the second photo ("the face 1.2 stops darker")."""
     out = []
     ev = float(np.log2(b.brightness / a.brightness))
     if abs(ev) > EXPOSURE_EV_LIMIT:
         way = "brighter" if ev > 0 else "darker"
-        out.append(
-            Notice(
-                "exposure_differs",
-                f"the {label} photos differ in exposure: the face is {abs(ev):.1f} stops {way} "
-                "in the second; use the same light and camera settings",
-            )
-        )
+        out.append(("exposure_differs", f"the face {abs(ev):.1f} stops {way} (exposure)"))
     shifts = {
         "red": b.red_green / a.red_green - 1.0,
         "blue": b.blue_green / a.blue_green - 1.0,
@@ -172,20 +167,29 @@ def compare_conditions(a: Conditions, b: Conditions, view: str = "front") -> lis
     if abs(shift) > WHITE_BALANCE_LIMIT:
         way = "more" if shift > 0 else "less"
         out.append(
-            Notice(
-                "white_balance_differs",
-                f"the {label} photos differ in colour: the skin is {abs(shift):.0%} {way} "
-                f"{colour} in the second; use the same light and a fixed white balance",
-            )
+            ("white_balance_differs", f"the skin {abs(shift):.0%} {way} {colour} (white balance)")
         )
     ratio = b.face_size / a.face_size
     if max(ratio, 1 / ratio) > SIZE_RATIO_LIMIT:
         way = "larger" if ratio > 1 else "smaller"
         out.append(
-            Notice(
-                "distance_differs",
-                f"the face is {abs(ratio - 1):.0%} {way} in the second {label} photo: the "
-                "camera's distance (or zoom) changed, which changes perspective; keep it fixed",
-            )
+            ("distance_differs", f"the face {abs(ratio - 1):.0%} {way} (camera distance or zoom)")
         )
     return out
+
+
+_ADVICE = {
+    "exposure_differs": "use the same light and camera settings",
+    "white_balance_differs": "use the same light and a fixed white balance",
+    "distance_differs": "the camera's distance (or zoom) changed, which changes perspective; "
+    "keep it fixed",
+}
+
+
+def compare_conditions(a: Conditions, b: Conditions, view: str = "front") -> list[Notice]:
+    """What differs between two photos of one view enough to mislead a comparison."""
+    label = VIEW_LABELS.get(view, view)
+    return [
+        Notice(code, f"the {label} photos differ: {what} in the second; {_ADVICE[code]}")
+        for code, what in condition_changes(a, b)
+    ]

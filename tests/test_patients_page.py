@@ -8,19 +8,22 @@ import json
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.pages.report_download import followup_report_pdf
 from simulation.analysis import analyze_image
 from simulation.cli import main
-from simulation.ingest import load_image
+from simulation.ingest import encode_png, load_image
 from simulation.plan import parse_plan
 from simulation.records import open_store
+from simulation.records.store import PhotoInput
 from simulation.records.visits import followup_caveats, followup_for_patient
 from simulation.report import ReportDetails
 from simulation.tables import followup_rows
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, analysed
+from tests.test_views import turned_analysis
 
 APP = str(ROOT / "streamlit_app.py")
 PLAN = {"product": "ona", "injections": [{"site": "frontalis_lateral_left", "units": 1}]}
@@ -153,3 +156,62 @@ def test_a_read_only_database_says_so_in_one_line_and_keeps_the_session(db, monk
     assert len(errors) == 1 and "read" in errors[0] and "\n" not in errors[0], errors
     assert dict(at.session_state["plans"]) == plans_before
     assert [p.name for p in open_store(db).patients()] == ["Grace"]
+
+
+@pytest.fixture
+def views_db(tmp_path, monkeypatch):
+    """Ada: a front photo and a 45° right copy (the demo's mesh turned) on 2026-01-05, a darker
+    copy of the demo photo on 2026-01-19 (the same face, less light)."""
+    url = f"sqlite:///{tmp_path / 'v.sqlite3'}"
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", url)
+    a = analysed(str(SAMPLE))
+    rgb = np.asarray(a.image.rgb)
+    store = open_store(url)
+    store.add_patient("Ada", None, "", True)
+    png = encode_png(rgb)
+    store.add_visit(
+        "Ada",
+        dt.date(2026, 1, 5),
+        [
+            PhotoInput("rest", a.to_json(landmarks=True), png),
+            PhotoInput("rest", turned_analysis(a, 45), png),
+        ],
+    )
+    store.close()
+    dark = tmp_path / "darker.png"
+    dark.write_bytes(encode_png((rgb.astype(np.float64) * 0.6).astype(np.uint8)))
+    assert main(["visit", "add", "Ada", "--date", "2026-01-19", str(dark)]) == 0
+    return url
+
+
+def test_the_patients_tab_shows_each_visits_views_and_the_lighting_check(views_db) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["main_tab"] = "Patients"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(m.value == "**Views per visit**" for m in at.markdown)
+    captions = [c.value for c in at.caption]
+    assert "Views: rest: front · rest: 45° right" in captions
+    assert "Views: rest: front" in captions
+    shown = [c for im in at.get("image") for c in im.proto.imgs[0].caption.split("\n") if c]
+    assert any(c.startswith("45° right · yaw +4") for c in shown), shown
+    assert sum(c.startswith("front · yaw") for c in shown) == 2
+    (warning,) = [w.value for w in at.warning if "taken differently" in w.value]
+    assert "front photos of 2026-01-05 and 2026-01-19" in warning
+    assert "stops darker (exposure)" in warning
+
+
+def test_without_consent_the_tab_says_the_lighting_check_needs_the_photos(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMMETRY_STUDIO_DB", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    assert main(["patient", "add", "Private"]) == 0
+    for day in ("2026-01-05", "2026-01-19", "2026-02-02"):
+        assert main(["visit", "add", "Private", "--date", day, str(SAMPLE)]) == 0
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["main_tab"] = "Patients"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (line,) = [c.value for c in at.caption if "not checked" in c.value]
+    assert "front photos of 2026-01-05 and 2026-01-19" in line and "needs both photos" in line
+    assert line.endswith("(and 1 more pair of visits)")
+    assert not any("taken differently" in w.value for w in at.warning)
+    assert not any(m.value == "**Views per visit**" for m in at.markdown)  # front views only

@@ -3,13 +3,19 @@ again (the predicted photo) and compared; consent, erasure and bad input as the 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import struct
 
+import numpy as np
 import pytest
 
 from simulation.cli import main
-from tests.conftest import SAMPLE
+from simulation.ingest import encode_png
+from simulation.records import open_store
+from simulation.records.store import PhotoInput
+from tests.conftest import SAMPLE, analysed
+from tests.test_views import turned_analysis
 
 PLAN = {"product": "ona", "injections": [{"site": "frontalis_lateral_left", "units": 1}]}
 
@@ -127,3 +133,54 @@ def test_a_patient_without_follow_up_cannot_calibrate_a_prediction(db, tmp_path,
     assert main(["simulate", str(SAMPLE), "--plan", str(plan), "--patient", "Ann"]) == 2
     err = capsys.readouterr().err
     assert "has no treatment visit" in err and err.count("\n") == 1
+
+
+def test_patient_show_lists_each_photos_view_and_the_lighting_check(db, tmp_path, capsys) -> None:
+    """A front photo and a 45° right copy (the demo's mesh turned) on 2026-01-05, a darker copy
+    of the demo photo on 2026-01-19: each photo's view, and the exposure warning naming both."""
+    a = analysed(str(SAMPLE))
+    rgb = np.asarray(a.image.rgb)
+    _json(capsys, ["patient", "add", "Ada", "--photo-consent"])
+    store = open_store(db)
+    png = encode_png(rgb)
+    turned = turned_analysis(a, 45)
+    store.add_visit(
+        "Ada",
+        dt.date(2026, 1, 5),
+        [PhotoInput("rest", a.to_json(landmarks=True), png), PhotoInput("rest", turned, png)],
+    )
+    store.close()
+    dark = tmp_path / "darker.png"
+    dark.write_bytes(encode_png((rgb.astype(np.float64) * 0.6).astype(np.uint8)))
+    _json(capsys, ["visit", "add", "Ada", "--date", "2026-01-19", str(dark)])
+    capsys.readouterr()
+    assert main(["patient", "show", "Ada"]) == 0
+    text = capsys.readouterr().out
+    assert "2026-01-05  no treatment              rest (front), rest (45° right)" in text
+    (line,) = [x for x in text.splitlines() if "taken differently" in x]
+    assert line.startswith("  warning: The front photos of 2026-01-05 and 2026-01-19")
+    assert "stops darker (exposure)" in line
+    shown = _json(capsys, ["patient", "show", "Ada"])
+    views = [[p["view"]["view"] for p in v["photos"]] for v in shown["visits"]]
+    assert views == [["front", "right_45"], ["front"]]
+    assert shown["visits"][0]["photos"][1]["view"]["yaw_deg"] == pytest.approx(
+        a.pose.yaw + 45, abs=1.0
+    )
+    (check,) = shown["view_checks"]
+    assert check["view"] == "front" and check["checked"]
+    assert check["differs"] == ["exposure_differs"] and "2026-01-19" in check["warning"]
+
+
+def test_patient_show_says_the_check_needs_the_photos_without_consent(db, capsys) -> None:
+    _json(capsys, ["patient", "add", "Private"])
+    for day in ("2026-01-05", "2026-01-19"):
+        _json(capsys, ["visit", "add", "Private", "--date", day, str(SAMPLE)])
+    capsys.readouterr()
+    assert main(["patient", "show", "Private"]) == 0
+    text = capsys.readouterr().out
+    assert (
+        "note: Lighting and distance of the front photos of 2026-01-05 and 2026-01-19 not " in text
+    )
+    assert "needs both photos" in text
+    (check,) = _json(capsys, ["patient", "show", "Private"])["view_checks"]
+    assert check["checked"] is False and check["differs"] == []

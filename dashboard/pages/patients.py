@@ -25,15 +25,23 @@ from simulation.ingest import load_image
 from simulation.metrics import LABELS, METRIC_NAMES
 from simulation.plan import parse_plan
 from simulation.records import Patient, Store, open_store
+from simulation.records.visit_views import (
+    StoredView,
+    compare_visit_views,
+    view_photos,
+    visit_views,
+)
 from simulation.records.visits import (
     followup_caveats,
     followup_for_patient,
     response_for_patient,
     stored_metrics,
 )
+from simulation.render import face_crop
 from simulation.tables import followup_rows
 
 from .. import cache, state
+from ..components import EXPRESSION_LABELS
 from .report_download import followup_report_download
 from .save_visit import save_form
 
@@ -139,6 +147,9 @@ def _timeline(patient: Patient) -> None:
                 st.image(_aligned(rest, v.plan_json), width=ALIGNED_SIZE[0])
             else:
                 st.caption("measurements only (no photo stored)")
+            labels = [_view_label(sv) for sv in visit_views(v)]
+            if labels:
+                st.caption("Views: " + " · ".join(labels))
     rows = []
     for v in patient.visits:
         m = stored_metrics(v)
@@ -152,6 +163,50 @@ def _timeline(patient: Patient) -> None:
     if rows:
         st.markdown("**Left − right over time (mm)**")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pt_over_time")
+
+
+def _view_label(sv: StoredView) -> str:
+    """A stored photo's expression and view, flagged with its yaw when off its standard."""
+    what = f"{EXPRESSION_LABELS.get(sv.expression, sv.expression)}: {sv.check.label}"
+    if sv.check.warnings:
+        what += f" (turned {abs(sv.check.yaw):.0f}°, off its standard)"
+    return what
+
+
+def _views(patient: Patient) -> None:
+    """Each visit's views side by side (when a visit has more than the front view), then the
+    lighting, colour and distance check between visits' photos of one view."""
+    visits = patient.visits[-4:]
+    if any(set(view_photos(v)) - {"front"} for v in visits):
+        st.markdown("**Views per visit**")
+        st.caption("Measurements come from the front view; the other views are for looking.")
+        for v in visits:
+            shown = view_photos(v)
+            st.markdown(f"*{v.date.isoformat()}*")
+            for col, sv in zip(st.columns(5), shown.values(), strict=False):
+                _view_card(col, sv)
+    checks = compare_visit_views(patient.visits)
+    unchecked = [c for c in checks if c.needs_photos]
+    if unchecked:  # one line (the first pair's) for all: a patient without consent has many
+        n = len(unchecked) - 1
+        more = f" (and {n} more pair{'s' if n > 1 else ''} of visits)" if n else ""
+        st.caption(f"{unchecked[0].warning}{more}")
+    for c in checks:
+        if c.warning and not c.needs_photos:
+            st.warning(c.warning, icon=":material/warning:")
+
+
+def _view_card(col: Any, sv: StoredView) -> None:
+    """One view's photo (cropped to the face) with its label and yaw."""
+    caption = f"{sv.check.label} · yaw {sv.check.yaw:+.0f}°"
+    face = StoredFace.from_json(json.loads(sv.photo.analysis_json))
+    if sv.photo.photo_png is None or face is None:
+        col.caption(f"{caption}: measurements only (no photo stored)")
+    else:
+        rgb = load_image(sv.photo.photo_png, name="visit photo").rgb
+        col.image(face_crop(rgb, face, 0.15), caption=caption, width="stretch")
+    for w in sv.check.warnings:
+        col.warning(w.message, icon=":material/warning:")
 
 
 def _followup_report(patient: Patient, treated: Any, seen: Any, fu: Any) -> None:
@@ -232,6 +287,7 @@ def patients_page() -> None:
         )
         patient = store.patient(pid)
         _timeline(patient)
+        _views(patient)
         _followup(patient)
         save_form(store, patient.id, patient.name, "pt")
     finally:

@@ -16,30 +16,39 @@ from .video import video_panel
 __all__ = ["add_photo", "photos_page"]
 
 
-def add_photo(name: str, data: bytes, mirrored: bool, expression: str | None = None) -> None:
+def add_photo(
+    name: str,
+    data: bytes,
+    mirrored: bool,
+    expression: str | None = None,
+    rest_frames: list[bytes] | None = None,
+) -> None:
     """Analyse a new photo; on success add it (replacing the demo), on failure keep everything
-    and remember the one-line message for the uploader."""
+    and remember the one-line message for the uploader. `rest_frames` (a video's rest frames,
+    `data` the middle one) make a rest measured from all of them combined."""
     photos = state.photos()
     used = {p["expression"] for p in photos if p["id"] != "demo"}
     if expression is None:
         expression = next((e for e in EXPRESSIONS if e not in used), "rest")
+    entry: state.PhotoEntry = {
+        "id": "",
+        "name": name,
+        "data": data,
+        "mirrored": mirrored,
+        "expression": expression,
+    }
+    if rest_frames:
+        entry["rest_frames"] = list(rest_frames)
     try:
-        cache.analysis(data, name, mirrored, expression)
+        cache.photo_analysis(entry)
     except SymmetryStudioError as err:
         state.set_photo_error(f"{name}: {err}")
         return
     state.set_photo_error(None)
     replaces_demo = any(p["id"] == "demo" for p in photos)
     kept = [p for p in photos if p["id"] != "demo"]
-    kept.append(
-        {
-            "id": state.new_photo_id(),
-            "name": name,
-            "data": data,
-            "mirrored": mirrored,
-            "expression": expression,
-        }
-    )
+    entry["id"] = state.new_photo_id()
+    kept.append(entry)
     state.set_photos(kept)
     if replaces_demo:
         state.start_patient()
@@ -113,6 +122,12 @@ def _photo_card(p: state.PhotoEntry) -> None:
             f"Scale: {a.mm_per_px:.3f} mm/px ({a.scale_source.replace('_', ' ')}), "
             f"photo {a.image.rgb.shape[1]}×{a.image.rgb.shape[0]} px"
         )
+        frames = p.get("rest_frames")
+        if frames and p["expression"] == "rest":
+            st.caption(
+                f"Rest measured from {len(frames)} video frames combined (this one shown): "
+                "a smaller ± than one photo's."
+            )
         notes = [*a.warnings, *view.warnings, *_against_first_of_view(p, view.view)]
         if view.view != "front":
             st.info(

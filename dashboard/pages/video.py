@@ -3,7 +3,7 @@ confirmation, per-side curves, the timing asymmetry, and the frames handed on as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,20 @@ from ..components import EXPRESSION_LABELS, face_crop
 
 __all__ = ["curves_chart", "video_panel"]
 
-AddPhoto = Callable[[str, bytes, bool, str], None]
+
+class AddPhoto(Protocol):
+    """The Photos page's `add_photo`: a frame as a photo (a rest with all its rest frames)."""
+
+    def __call__(
+        self,
+        name: str,
+        data: bytes,
+        mirrored: bool,
+        expression: str | None = None,
+        rest_frames: list[bytes] | None = None,
+    ) -> None: ...
+
+
 _RESULT = "video_result"  # session state: (clip file id, VideoAnalysis) or an error message
 _SIDE_STYLE = {"left": ("#ff7f50", "solid"), "right": ("#1982c4", "dash")}
 
@@ -142,8 +155,13 @@ def _rest_table(va: VideoAnalysis) -> None:
 
 
 def _use_frames(va: VideoAnalysis, add_photo: AddPhoto) -> None:
-    middle = va.rest_frames[len(va.rest_frames) // 2]
-    for f in (middle, *va.peaks):
+    """The rest (the middle rest frame shown, every rest frame measured: `combine_rest`, as
+    `VideoAnalysis.study()` does) and each peak become the session's photos."""
+    rest = [encode_png(np.asarray(f.analysis.image.rgb)) for f in va.rest_frames]
+    middle = va.rest_frames[len(va.rest_frames) // 2].analysis.image.name
+    name = f"{middle} (rest of {len(rest)} frames)" if len(rest) > 1 else middle
+    add_photo(name, rest[len(rest) // 2], False, "rest", rest_frames=rest)
+    for f in va.peaks:
         png = encode_png(np.asarray(f.analysis.image.rgb))
         add_photo(f.analysis.image.name, png, False, f.role)
     st.session_state.pop(_RESULT, None)
