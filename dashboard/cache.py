@@ -47,6 +47,7 @@ __all__ = [
     "photo_analysis",
     "photo_results",
     "plan_json",
+    "stored_photo",
     "training_case",
     "training_photo",
     "training_score",
@@ -146,6 +147,12 @@ def photo_results(photos: list[PhotoEntry]) -> list[tuple[str, Analysis | Symmet
         except SymmetryStudioError as err:
             out.append((p["expression"], err))
     return out
+
+
+@_cached(32)
+def stored_photo(png: bytes) -> np.ndarray:
+    """A recorded visit's stored photo, decoded once (the Patients tab shows it on every rerun)."""
+    return load_image(png, name="visit photo").rgb
 
 
 @_cached(16)

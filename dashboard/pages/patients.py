@@ -21,7 +21,6 @@ from simulation.align import (
     mark_points,
 )
 from simulation.errors import SymmetryStudioError
-from simulation.ingest import load_image
 from simulation.metrics import LABELS, METRIC_NAMES
 from simulation.plan import parse_plan
 from simulation.records import Patient, Store, open_store
@@ -81,7 +80,7 @@ def _add_patient(store: Store, first: bool) -> None:
 def _aligned(photo: Any, plan_json: str | None) -> np.ndarray:
     """A stored rest photo with its face aligned on the pupils as every visit's is, and the
     visit's injections marked with their units."""
-    rgb = load_image(photo.photo_png, name="visit photo").rgb
+    rgb = cache.stored_photo(photo.photo_png)
     face = StoredFace.from_json(json.loads(photo.analysis_json))
     if face is None:
         return rgb
@@ -203,7 +202,7 @@ def _view_card(col: Any, sv: StoredView) -> None:
     if sv.photo.photo_png is None or face is None:
         col.caption(f"{caption}: measurements only (no photo stored)")
     else:
-        rgb = load_image(sv.photo.photo_png, name="visit photo").rgb
+        rgb = cache.stored_photo(sv.photo.photo_png)
         col.image(face_crop(rgb, face, 0.15), caption=caption, width="stretch")
     for w in sv.check.warnings:
         col.warning(w.message, icon=":material/warning:")
