@@ -31,30 +31,13 @@ def main() -> None:
     keep_hidden_widget_state()
     day, expr = sidebar()
     tabs = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
-    (
-        t_photos,
-        t_analysis,
-        t_plan,
-        t_prediction,
-        t_compare,
-        t_year,
-        t_patients,
-        t_training,
-        t_limits,
-    ) = tabs
+    t_photos, t_analysis, t_plan, t_prediction, t_compare, t_year = tabs[:6]
     here = next((t for t in tabs if t.open), t_photos)
-    if t_limits.open:
-        with t_limits:
-            limits_page()
-        return
-    if t_patients.open:
-        with t_patients:
-            patients_page()
-        return
-    if t_training.open:
-        with t_training:
-            training_page()
-        return
+    for tab, page in zip(tabs[6:], (patients_page, training_page, limits_page), strict=True):
+        if tab.open:  # pages of their own: no consult photo needed
+            with tab:
+                page()
+            return
     if t_photos.open:
         with t_photos:
             photos.photos_page()
