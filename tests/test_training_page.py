@@ -53,19 +53,7 @@ def test_the_model_plan_submitted_scores_as_the_scorer_says() -> None:
     plan, drivers = case.model_plan, list(case.scenario.answer.drivers)
     want = score_plan(case, plan, drivers).total
     at = _training(CASE)
-    at.multiselect(key=f"tr_dx_{CASE}").set_value(drivers)
-    at.selectbox(key=f"tr_product_{CASE}").set_value(plan.product)
-    rows = pd.DataFrame(
-        {"site": [i.site_id for i in plan.injections], "units": [i.units for i in plan.injections]}
-    )
-    at.session_state[f"tr_plan_{CASE}"] = {
-        "edited_rows": {},
-        "added_rows": rows.to_dict("records"),
-        "deleted_rows": [],
-    }
-    at.run()
-    at.button(key="tr_submit").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    _submit_plan(at, CASE, plan, drivers)
     assert any(m.value.startswith(f"### Score {want:.0f} / 100") for m in at.markdown), [
         m.value for m in at.markdown
     ]
