@@ -76,6 +76,7 @@ class Subject:
 _RECENT_BASES = 2  # the tissue models kept by face geometry (the slow step; ~6 MB each)
 _bases: OrderedDict[str, tuple[mechanics.TissueModel, mechanics.ResponseBasis]] = OrderedDict()
 _bases_lock = threading.Lock()
+_building: dict[str, threading.Lock] = {}  # faces being solved now, by key
 
 
 def _tissue_and_basis(
@@ -92,12 +93,18 @@ def _tissue_and_basis(
         if key in _bases:
             _bases.move_to_end(key)
             return _bases[key]
-    model = mechanics.build_tissue_model(v468, faces, subdivisions=subdivisions)
-    built = (model, mechanics.build_basis(model, muscles, v468))
-    with _bases_lock:
-        _bases[key] = built
-        while len(_bases) > _RECENT_BASES:
-            _bases.popitem(last=False)
+        building = _building.setdefault(key, threading.Lock())
+    with building:  # a second caller of the same face waits for the first solve, not redoes it
+        with _bases_lock:
+            if key in _bases:
+                return _bases[key]
+        model = mechanics.build_tissue_model(v468, faces, subdivisions=subdivisions)
+        built = (model, mechanics.build_basis(model, muscles, v468))
+        with _bases_lock:
+            _bases[key] = built
+            _building.pop(key, None)
+            while len(_bases) > _RECENT_BASES:
+                _bases.popitem(last=False)
     return built
 
 

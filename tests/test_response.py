@@ -194,3 +194,35 @@ def test_the_same_face_reuses_its_solved_basis_and_another_face_does_not():
         mechanics.ANCHOR_SOFT = old
     assert stiffer.basis is not first.basis
     assert len(response._bases) <= response._RECENT_BASES
+
+
+def test_two_threads_asking_for_one_face_solve_it_once(monkeypatch):
+    """The server's warm-up and the first visitor may ask for the demo face at once: the second
+    waits for the first solve instead of repeating it."""
+    import threading
+
+    from simulation import mechanics
+    from simulation.analysis import analyze_image
+    from simulation.ingest import load_image
+
+    response._bases.clear()
+    calls = []
+    real = mechanics.build_basis
+
+    def counted(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mechanics, "build_basis", counted)
+    a = analyze_image(load_image(SAMPLE.read_bytes(), name="demo"), "rest")
+    out = [None, None]
+
+    def ask(k):
+        out[k] = build_subject(a)
+
+    threads = [threading.Thread(target=ask, args=(k,), name=f"t{k}") for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and out[0].basis is out[1].basis
