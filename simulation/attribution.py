@@ -67,6 +67,7 @@ _ACTION = {
     "brow_elevator": "lifts the {side} brow",
     "brow_depressor": "pulls the {side} brow down",
     "eye_closer": "pulls the {side} brow and lid down",
+    "lid_closer": "narrows the {side} eye (lid margin)",
     "lip_elevator": "lifts the {side} mouth corner",
     "lip_depressor": "pulls the {side} mouth corner down",
     "mouth_widener": "pulls the {side} mouth corner outwards",

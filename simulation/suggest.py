@@ -19,9 +19,18 @@ from . import atlas, pharmacology
 from .analysis import Study
 from .attribution import KEY_METRICS, TREAT_MIN, Attribution, attribute
 from .errors import InputError, Notice
-from .metrics import LABELS, VISIBILITY_MM, symmetry_index
+from .metrics import LABELS, SIDES, VISIBILITY_MM, symmetry_index
 from .plan import DEFAULT_DILUTION_ML_PER_100U, Injection, Plan, plan_to_json
-from .prediction import LID_DROP_WARN_MM, PEAK_DAY, Prediction, Range, Subject, predict
+from .prediction import (
+    LID_CLOSERS,
+    LID_CLOSURE_WARN_UNITS,
+    LID_DROP_WARN_MM,
+    PEAK_DAY,
+    Prediction,
+    Range,
+    Subject,
+    predict,
+)
 from .response import Draws, activation_change, effects, point_metrics
 
 SUGGESTION_SCHEMA = "symmetry-studio/suggestion/1"
@@ -74,7 +83,7 @@ MAX_CHECKS = 12  # sampled feasibility checks per greedy step
 # ipsilateral corrugator).
 _COMPANIONS = ("corrugator_medial", "corrugator_lateral")
 # `predict` warnings a suggested plan must not carry.
-_REJECT = frozenset({"over_correction", "lid_drop"})
+_REJECT = frozenset({"over_correction", "lid_drop", "lid_closure"})
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,10 @@ class Evaluator:
         w = self._weights(units[None, :].repeat(len(sites), 0), pharmacology.Params())
         self.table = w * (units * self.ona_per_unit)[None, :, None]  # (S, J+1, M) received
         self.bulk = subject.bulk
+        # each eye's closing muscles (rows: left, right), whose dose `predict` caps (lid_closure)
+        self.lid_rows = np.array(
+            [[subject.muscle_ids.index(f"{b}_{side}") for b in LID_CLOSERS] for side in SIDES]
+        )
         self._bulk_grid, self._bulk_table = self._thickness_table()
         self._thickness_memo: dict[tuple, tuple[pharmacology.Params, np.ndarray]] = {}
 
@@ -226,6 +239,12 @@ class Evaluator:
         """Units each muscle receives (B, M) for integer step vectors (B, S), median spread."""
         s = np.arange(len(self.sites))
         return self.table[s[None, :], steps].sum(axis=1)
+
+    def closes_lids(self, steps: np.ndarray) -> bool:
+        """Whether a step vector (S,) puts a blepharospasm-size dose on an eye's pretarsal
+        orbicularis (median spread), which `predict` warns of as `lid_closure`."""
+        received = self.received(steps[None])[0]
+        return bool((received[self.lid_rows].sum(axis=1) > LID_CLOSURE_WARN_UNITS).any())
 
     def received_sampled(self, units: np.ndarray, draws: Draws) -> np.ndarray:
         """Units each muscle receives (n, M) for one unit vector (S,) under sampled draws."""
@@ -331,7 +350,10 @@ class _Problem:
 
     def feasible(self, steps: np.ndarray) -> bool:
         """No treated difference flips, no new or worse difference, no low brow or lid lowered,
-        across the 10th-90th percentile range of the sampled parameters."""
+        across the 10th-90th percentile range of the sampled parameters; no blepharospasm-size
+        dose on an eye's closing muscle."""
+        if self.ev.closes_lids(steps):
+            return False
         units = self.ev.units(steps)
         rec = self.ev.received_sampled(units, self.draws)
         sides = self.ev.sides(self.ev.delta(rec, self.draws))  # (n, 2, K)
@@ -428,6 +450,9 @@ class _Problem:
                 return None
             key = cands[b].tobytes()
             if key in blocked:
+                continue
+            if self.ev.closes_lids(cands[b]):  # cheap, so it costs no sampled check
+                blocked.add(key)
                 continue
             checks += 1
             if self.feasible(cands[b]):

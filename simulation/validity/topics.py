@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-MODULES: tuple = ()
+from . import lid
+
+MODULES: tuple = (lid,)
