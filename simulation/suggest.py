@@ -19,11 +19,10 @@ from . import atlas, pharmacology
 from .analysis import Study
 from .attribution import KEY_METRICS, TREAT_MIN, Attribution, attribute
 from .errors import InputError, Notice
-from .metrics import LABELS, SIDES, VISIBILITY_MM, symmetry_index
+from .metrics import LABELS, VISIBILITY_MM, symmetry_index
 from .plan import DEFAULT_DILUTION_ML_PER_100U, Injection, Plan, plan_to_json
 from .prediction import (
     LID_CLOSERS,
-    LID_CLOSURE_WARN_UNITS,
     LID_DROP_WARN_MM,
     PEAK_DAY,
     Prediction,
@@ -148,7 +147,8 @@ def candidate_sites(subject: Subject) -> tuple[atlas.InjectionSite, ...]:
     """Routine standard sites outside every danger zone on this face (for the site and its
     target) whose target muscle gets at least REACH_MIN of the dose: a site whose toxin lands on
     another muscle would be a plan that says one thing and does another. The smile elevators'
-    points are not routine (a flat or crooked smile is the risk) and are left to the injector."""
+    points are not routine (a flat or crooked smile is the risk), nor are the lids' pretarsal
+    points (lagophthalmos, dry eye, ptosis): both are left to the injector."""
     v = subject.analysis.mesh.vertices_mm
     safe = tuple(
         s for s in atlas.sites() if s.routine and not atlas.danger_zones(s.position(v), v, s.target)
@@ -204,10 +204,6 @@ class Evaluator:
         w = self._weights(units[None, :].repeat(len(sites), 0), pharmacology.Params())
         self.table = w * (units * self.ona_per_unit)[None, :, None]  # (S, J+1, M) received
         self.bulk = subject.bulk
-        # each eye's closing muscles (rows: left, right), whose dose `predict` caps (lid_closure)
-        self.lid_rows = np.array(
-            [[subject.muscle_ids.index(f"{b}_{side}") for b in LID_CLOSERS] for side in SIDES]
-        )
         self._bulk_grid, self._bulk_table = self._thickness_table()
         self._thickness_memo: dict[tuple, tuple[pharmacology.Params, np.ndarray]] = {}
 
@@ -239,12 +235,6 @@ class Evaluator:
         """Units each muscle receives (B, M) for integer step vectors (B, S), median spread."""
         s = np.arange(len(self.sites))
         return self.table[s[None, :], steps].sum(axis=1)
-
-    def closes_lids(self, steps: np.ndarray) -> bool:
-        """Whether a step vector (S,) puts a blepharospasm-size dose on an eye's pretarsal
-        orbicularis (median spread), which `predict` warns of as `lid_closure`."""
-        received = self.received(steps[None])[0]
-        return bool((received[self.lid_rows].sum(axis=1) > LID_CLOSURE_WARN_UNITS).any())
 
     def received_sampled(self, units: np.ndarray, draws: Draws) -> np.ndarray:
         """Units each muscle receives (n, M) for one unit vector (S,) under sampled draws."""
@@ -350,10 +340,7 @@ class _Problem:
 
     def feasible(self, steps: np.ndarray) -> bool:
         """No treated difference flips, no new or worse difference, no low brow or lid lowered,
-        across the 10th-90th percentile range of the sampled parameters; no blepharospasm-size
-        dose on an eye's closing muscle."""
-        if self.ev.closes_lids(steps):
-            return False
+        across the 10th-90th percentile range of the sampled parameters."""
         units = self.ev.units(steps)
         rec = self.ev.received_sampled(units, self.draws)
         sides = self.ev.sides(self.ev.delta(rec, self.draws))  # (n, 2, K)
@@ -451,9 +438,6 @@ class _Problem:
             key = cands[b].tobytes()
             if key in blocked:
                 continue
-            if self.ev.closes_lids(cands[b]):  # cheap, so it costs no sampled check
-                blocked.add(key)
-                continue
             checks += 1
             if self.feasible(cands[b]):
                 return cands[b], float(scores[b])
@@ -511,11 +495,19 @@ def _relevant(ev: Evaluator) -> np.ndarray:
 def _targets(att: Attribution) -> tuple[np.ndarray, np.ndarray]:
     """Which differences to correct, and the part of each that muscles explain: clipped to the
     measured difference, and all of it when the unexplained rest is below the treatment
-    threshold (the fit's ridge shrinks every estimate a little; that rest is noise)."""
+    threshold (the fit's ridge shrinks every estimate a little; that rest is noise). The part
+    the lids' own orbicularis explains is left out: its points are the injector's (not routine),
+    and no other site should chase it (12 U of crow's feet to open an eye)."""
     d0 = np.array([att.measured[n] for n in KEY_METRICS])
-    explained = np.array([att.treatable(n) for n in KEY_METRICS])
+    by_lids = np.array(
+        [
+            sum(m.explained_mm.get(n, 0.0) for m in att.muscles if m.muscle.startswith(LID_CLOSERS))
+            for n in KEY_METRICS
+        ]
+    )
     minimum = np.array([TREAT_MIN[n] for n in KEY_METRICS])
     static = np.array([n in att.static for n in KEY_METRICS])
+    explained = np.array([att.treatable(n) for n in KEY_METRICS]) - np.where(static, 0.0, by_lids)
     small_rest = (np.abs(d0 - explained) < minimum) & (np.abs(explained) >= 0.5 * minimum)
     explained = np.where(small_rest & ~static, d0, explained)
     sign = np.where(d0 >= 0, 1.0, -1.0)

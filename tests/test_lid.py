@@ -26,7 +26,7 @@ from simulation.validity.lid import EFFECTS, UPPER_2U
 from tests.conftest import SAMPLE, analysed, shared
 from tests.test_simulation import _faces, change, plan, subject_for
 from tests.test_suggest import imposed
-from tests.warp import drop_upper_lid
+from tests.warp import drop_upper_lid, raise_lower_lid
 
 BY_ID = {e.id: e for e in EFFECTS}
 BROWS = ("brow_height_medial_mm", "brow_height_mm", "brow_height_lateral_mm")
@@ -140,31 +140,48 @@ def test_attribution_finds_an_imposed_upper_lid_closing_tone():
 
 
 @cache
-def _drooping_left_lid():
-    """A real photo with the left upper lid warped 2 mm lower (tests/warp.py), its subject."""
+def _narrower_eye(side: str, drop_mm: float, rise_mm: float = 0.0):
+    """A real photo with the `side` upper lid warped `drop_mm` lower and its lower lid `rise_mm`
+    higher (tests/warp.py): the original's analysis and the warped subject."""
     base = analysed(_path("10_jennifer_aniston.jpg"))
-    rgb = drop_upper_lid(base.image.rgb, base, "left", 2.0)
+    rgb = drop_upper_lid(base.image.rgb, base, side, drop_mm)
+    if rise_mm:
+        rgb = raise_lower_lid(rgb, base, side, rise_mm)
     return base, build_subject(analyze_image(dataclasses.replace(base.image, rgb=rgb)))
 
 
 @pytest.mark.real_faces
-def test_a_drooping_lid_is_attributed_to_and_treated_at_its_pretarsal_orbicularis():
-    base, s = _drooping_left_lid()
-    was = base.metrics["mrd1_mm"].diff
-    assert s.analysis.metrics["mrd1_mm"].diff < was - 1.5  # the warp made the left lid lower
+def test_a_narrower_eye_is_attributed_to_its_pretarsal_orbicularis_and_a_one_sided_dose_opens_it():
+    """The photo's right eye is 1 mm smaller to start with; after a 2 mm upper-lid drop and a
+    1.5 mm lower-lid rise (read as ~1.8 mm) it is visibly smaller: only the right lids'
+    orbicularis is named, and a small right-sided pretarsal plan narrows the difference."""
+    base, s = _narrower_eye("right", 2.0, 1.5)
+    before = s.analysis.metrics["palpebral_fissure_mm"].diff  # left - right
+    assert before > base.metrics["palpebral_fissure_mm"].diff + 1.5  # the warp narrowed it
+    named = {m.muscle: m for m in attribute(s).muscles}
+    lids = [named[m] for m in named if m.startswith("orbicularis_oculi_pretarsal")]
+    assert lids and all(m.side == "right" for m in lids), list(named)
+    assert sum(m.explained_mm.get("palpebral_fissure_mm", 0.0) for m in lids) > 0.5
+    p = plan(
+        {"site": "pretarsal_upper_right", "units": 1.5},
+        {"site": "pretarsal_lower_right", "units": 1.5},
+    )
+    assert pretarsal_units(s, p, 0.0)["right"] <= LID_CLOSURE_WARN_UNITS
+    pr = predict(s, p, [14.0], samples=50)
+    assert "lid_closure" not in {w.code for w in pr.warnings}
+    assert pr.metrics[0]["palpebral_fissure_mm"].diff.median < before - 0.5  # it opens
+    assert change(s, p, "palpebral_fissure_mm", "left") == pytest.approx(0.0, abs=0.02)
+
+
+@pytest.mark.real_faces
+def test_the_suggestion_leaves_the_lids_to_the_injector():
+    """The pretarsal points are not routine (lagophthalmos, dry eye, ptosis): the suggestion
+    never puts toxin in a lid, even for a visibly narrower eye whose orbicularis it names."""
+    _, s = _narrower_eye("right", 2.0, 1.5)
     sug = suggest(s)
-    named = {m.muscle: m for m in sug.attribution.muscles}
-    lid = named["orbicularis_oculi_pretarsal_upper_left"]
-    assert lid.explained_mm["mrd1_mm"] < -0.5
-    assert "orbicularis_oculi_pretarsal_upper_right" not in named
-    balanced = sug.by_name("balanced")
-    units = {i.site_id: i.units for i in balanced.plan.injections}
-    assert 0.5 <= units.get("pretarsal_upper_left", 0.0) <= 2.0, units
-    assert not any(k.startswith("pretarsal") and k.endswith("_right") for k in units), units
-    assert pretarsal_units(s, balanced.plan, 0.0)["left"] <= LID_CLOSURE_WARN_UNITS
-    assert "lid_closure" not in {w.code for w in balanced.warnings}
-    after = balanced.predicted["mrd1_mm"].after.median
-    assert after > s.analysis.metrics["mrd1_mm"].diff + 0.3  # the narrower eye opens
+    assert any(m.muscle.startswith("orbicularis_oculi_pretarsal") for m in sug.attribution.muscles)
+    for p in sug:
+        assert not any((i.site_id or "").startswith("pretarsal") for i in p.plan.injections)
 
 
 @pytest.mark.real_faces
