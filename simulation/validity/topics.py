@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import lid
+import simulation.validity.lid as lid  # not `from . import`: that reads as importing the package
 
 MODULES: tuple = (lid,)
