@@ -25,6 +25,7 @@ ROLES = (
     "brow_elevator",
     "brow_depressor",
     "eye_closer",
+    "lid_closer",
     "lip_elevator",
     "lip_depressor",
     "mouth_widener",

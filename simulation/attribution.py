@@ -62,11 +62,13 @@ UNEXPLAINED_REASON = (
 )
 WEAK_MESSAGE = "toxin cannot lift a weak side; refer (nerve or muscle weakness)"
 _FD_STEP = 1e-3  # finite-difference step (activation units or mm of thickness)
+LID_ROLE = "lid_closer"  # the lids' pretarsal orbicularis, fitted after the other muscles
 
 _ACTION = {
     "brow_elevator": "lifts the {side} brow",
     "brow_depressor": "pulls the {side} brow down",
     "eye_closer": "pulls the {side} brow and lid down",
+    "lid_closer": "narrows the {side} eye (lid margin)",
     "lip_elevator": "lifts the {side} mouth corner",
     "lip_depressor": "pulls the {side} mouth corner down",
     "mouth_widener": "pulls the {side} mouth corner outwards",
@@ -217,9 +219,16 @@ def jacobian(subject: Subject, base: np.ndarray | None = None) -> tuple[np.ndarr
     return values[0], (values[1:] - values[0]) / _FD_STEP
 
 
-def _paired(subject: Subject) -> np.ndarray:
-    """Indices of the muscles that have a side (midline muscles cannot make a side stronger)."""
-    return np.array([i for i, mu in enumerate(subject.muscles) if mu.side != "midline"])
+def _paired(subject: Subject, lids: bool = False) -> np.ndarray:
+    """Indices of the muscles that have a side (midline muscles cannot make a side stronger):
+    the lids' own closing muscles (`lids`) or all the others."""
+    return np.array(
+        [
+            i
+            for i, mu in enumerate(subject.muscles)
+            if mu.side != "midline" and (mu.role == LID_ROLE) == lids
+        ]
+    )
 
 
 def _scale(subject: Subject) -> np.ndarray:
@@ -261,11 +270,15 @@ def _moved(model_exc: np.ndarray) -> np.ndarray:
 
 
 def _design(
-    subject: Subject, measured: np.ndarray, static: set[str], study: Study | None
+    subject: Subject,
+    measured: np.ndarray,
+    static: set[str],
+    study: Study | None,
+    lids: bool = False,
 ) -> _Design:
     """Rest rows (measured differences; static ones set to 0) and, per expression photo, rows
     for the differences in each side's excursion beyond the model's (scaled to the effort)."""
-    idx = _paired(subject)
+    idx = _paired(subject, lids)
     scale = _scale(subject)[idx]
     _, jac = jacobian(subject)  # (M, 2, K)
     jd = jac[:, 0, :] - jac[:, 1, :]  # (M, K) diff per unit activation
@@ -404,13 +417,30 @@ def attribute(subject: Subject, study: Study | None = None, seed: int = 0) -> At
     base = subject.analysis.metrics
     measured = np.array([base[n].diff for n in KEY_METRICS])
     static, weak = _static_and_weak(subject, measured, study)
-    design = _design(subject, measured, set(static), study)
-    r = _fit(design, design.y)
+    # Two stages: every other muscle first, then the lids' own orbicularis on what is left, so a
+    # lid's closing tone takes only the lid difference the brow and face muscles do not explain
+    # (and leaves their estimates as they were before the lids had a tone of their own).
+    face = _design(subject, measured, set(static), study)
+    lid = _design(subject, measured, set(static), study, lids=True)
+    r_face = _fit(face, face.y)
+    r = np.concatenate([r_face, _fit(lid, face.y - face.a @ r_face)])
+    design = _Design(
+        a=np.hstack([face.a, lid.a]),
+        y=face.y,
+        noise=face.noise,
+        rest_cols=np.hstack([face.rest_cols, lid.rest_cols]),
+        upper=np.concatenate([face.upper, lid.upper]),
+        idx=np.concatenate([face.idx, lid.idx]),
+    )
 
     explained_k = design.rest_cols * r[None, :]  # (K, N)
     rng = np.random.default_rng(seed)
     noise_y = rng.standard_normal((RESAMPLES, len(design.y)))
-    fits = np.array([_fit(design, design.y + z) for z in noise_y])  # noise is unit once weighted
+    fits = []
+    for z in noise_y:  # noise is unit once weighted
+        f = _fit(face, face.y + z)
+        fits.append(np.concatenate([f, _fit(lid, face.y + z - face.a @ f)]))
+    fits = np.array(fits)
     main_size = np.abs(explained_k).max(axis=0)  # (N,) mm
     resampled_size = np.abs(design.rest_cols[None, :, :] * fits[:, None, :]).max(axis=1)
 

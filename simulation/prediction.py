@@ -30,6 +30,7 @@ from .response import (
 
 __all__ = [
     "DEFAULT_DAYS",
+    "LID_CLOSURE_WARN_UNITS",
     "PEAK_DAY",
     "SIMULATION_SCHEMA",
     "MetricRange",
@@ -37,9 +38,11 @@ __all__ = [
     "Range",
     "Subject",
     "build_subject",
+    "lid_closure_warnings",
     "outcome_warnings",
     "plan_warnings",
     "predict",
+    "pretarsal_units",
 ]
 
 SIMULATION_SCHEMA = "symmetry-studio/simulation/1"
@@ -51,6 +54,9 @@ PEAK_DAY = 14.0  # review visit; effects reach their plateau by about day 14 (cl
 _WARN = data_values(THRESHOLDS, "warnings")
 BROW_DROP_WARN_MM: float = _WARN["brow_drop_mm"]
 LID_DROP_WARN_MM: float = _WARN["lid_drop_mm"]
+LID_CLOSURE_WARN_UNITS: float = _WARN["lid_closure_units_ona"]
+# The lid's closing muscle: the pretarsal orbicularis of the upper and lower lid (atlas base ids).
+LID_CLOSERS = ("orbicularis_oculi_pretarsal_upper", "orbicularis_oculi_pretarsal_lower")
 FLIP_MIN_MM: float = _WARN["flip_min_mm"]
 _FRONTALIS_RULE = load_json(THRESHOLDS)["warnings"]["frontalis_without_glabella"]
 FRONTALIS: frozenset[str] = frozenset(_FRONTALIS_RULE["treated"])
@@ -254,6 +260,7 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
                     day=float(d),
                 )
             )
+    out += lid_closure_warnings(subject, plan)
     for k, inj in enumerate(plan.injections):
         where = f"injection {k + 1} ({inj.describe()})"
         at = {"injection": k, "day": float(inj.day), "site": inj.site_id}
@@ -267,6 +274,53 @@ def plan_warnings(subject: Subject, plan: Plan) -> list[Notice]:
             if u > 2.0 * hi or u < 0.25 * lo:
                 why = f"{u:g} U ona-equivalent is far outside this site's usual {lo:g}-{hi:g} U"
                 out.append(Notice("unusual_dose", f"{where}: {why}", reason=why, **at))
+    return out
+
+
+def pretarsal_units(subject: Subject, plan: Plan, day: float) -> dict[str, float]:
+    """Ona units that reach each eye's pretarsal orbicularis (upper and lower lid together, at
+    the median spread) from the injections of the 3-month window starting on `day`."""
+    window = pharmacology.min_repeat_interval_days()
+    days = np.array([i.day for i in plan.injections])
+    use = (days >= day) & (days < day + window)
+    if not use.any():
+        return {"left": 0.0, "right": 0.0}
+    v468 = subject.analysis.mesh.vertices_mm
+    points = np.array([inj.position(v468) for inj in plan.injections])[use]
+    received = pharmacology.received_units(
+        points,
+        plan.units_ona()[use],
+        plan.volumes_ml()[use],
+        subject.belly_mm,
+        subject.belly_radius_mm,
+    )
+    out = {}
+    for side in ("left", "right"):
+        rows = [subject.muscle_ids.index(f"{base}_{side}") for base in LID_CLOSERS]
+        out[side] = float(received[rows].sum())
+    return out
+
+
+def lid_closure_warnings(subject: Subject, plan: Plan) -> list[Notice]:
+    """A blepharospasm-size dose on an eye's pretarsal orbicularis: the lids may not close
+    (lagophthalmos) and the eye may dry (threshold and sources: meshes/thresholds.json)."""
+    out: list[Notice] = []
+    for d in np.unique([i.day for i in plan.injections]):
+        for side, units in pretarsal_units(subject, plan, float(d)).items():
+            if units > LID_CLOSURE_WARN_UNITS:
+                out.append(
+                    Notice(
+                        "lid_closure",
+                        f"day {d:g}: about {units:.1f} U (ona-equivalent) reach the {side} "
+                        "eye's pretarsal orbicularis, a blepharospasm dose (over "
+                        f"{LID_CLOSURE_WARN_UNITS:g} U): the lids may not close fully "
+                        "(lagophthalmos) and the eye may dry; keep eye-opening doses to 1-2 U "
+                        "per lid",
+                        day=float(d),
+                    )
+                )
+        if any(n.day == float(d) for n in out):
+            break
     return out
 
 

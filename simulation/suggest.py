@@ -21,7 +21,15 @@ from .attribution import KEY_METRICS, TREAT_MIN, Attribution, attribute
 from .errors import InputError, Notice
 from .metrics import LABELS, VISIBILITY_MM, symmetry_index
 from .plan import DEFAULT_DILUTION_ML_PER_100U, Injection, Plan, plan_to_json
-from .prediction import LID_DROP_WARN_MM, PEAK_DAY, Prediction, Range, Subject, predict
+from .prediction import (
+    LID_CLOSERS,
+    LID_DROP_WARN_MM,
+    PEAK_DAY,
+    Prediction,
+    Range,
+    Subject,
+    predict,
+)
 from .response import Draws, activation_change, effects, point_metrics
 
 SUGGESTION_SCHEMA = "symmetry-studio/suggestion/1"
@@ -75,7 +83,7 @@ MAX_CHECKS = 12  # sampled feasibility checks per greedy step
 # ipsilateral corrugator).
 _COMPANIONS = ("corrugator_medial", "corrugator_lateral")
 # `predict` warnings a suggested plan must not carry.
-_REJECT = frozenset({"over_correction", "lid_drop"})
+_REJECT = frozenset({"over_correction", "lid_drop", "lid_closure"})
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,8 @@ def candidate_sites(subject: Subject) -> tuple[atlas.InjectionSite, ...]:
     """Routine standard sites outside every danger zone on this face (for the site and its
     target) whose target muscle gets at least REACH_MIN of the dose: a site whose toxin lands on
     another muscle would be a plan that says one thing and does another. The smile elevators'
-    points are not routine (a flat or crooked smile is the risk) and are left to the injector."""
+    points are not routine (a flat or crooked smile is the risk), nor are the lids' pretarsal
+    points (lagophthalmos, dry eye, ptosis): both are left to the injector."""
     v = subject.analysis.mesh.vertices_mm
     safe = tuple(
         s for s in atlas.sites() if s.routine and not atlas.danger_zones(s.position(v), v, s.target)
@@ -490,11 +499,19 @@ def _relevant(ev: Evaluator) -> np.ndarray:
 def _targets(att: Attribution) -> tuple[np.ndarray, np.ndarray]:
     """Which differences to correct, and the part of each that muscles explain: clipped to the
     measured difference, and all of it when the unexplained rest is below the treatment
-    threshold (the fit's ridge shrinks every estimate a little; that rest is noise)."""
+    threshold (the fit's ridge shrinks every estimate a little; that rest is noise). The part
+    the lids' own orbicularis explains is left out: its points are the injector's (not routine),
+    and no other site should chase it (12 U of crow's feet to open an eye)."""
     d0 = np.array([att.measured[n] for n in KEY_METRICS])
-    explained = np.array([att.treatable(n) for n in KEY_METRICS])
+    by_lids = np.array(
+        [
+            sum(m.explained_mm.get(n, 0.0) for m in att.muscles if m.muscle.startswith(LID_CLOSERS))
+            for n in KEY_METRICS
+        ]
+    )
     minimum = np.array([TREAT_MIN[n] for n in KEY_METRICS])
     static = np.array([n in att.static for n in KEY_METRICS])
+    explained = np.array([att.treatable(n) for n in KEY_METRICS]) - np.where(static, 0.0, by_lids)
     small_rest = (np.abs(d0 - explained) < minimum) & (np.abs(explained) >= 0.5 * minimum)
     explained = np.where(small_rest & ~static, d0, explained)
     sign = np.where(d0 >= 0, 1.0, -1.0)

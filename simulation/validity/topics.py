@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import masseter
+from . import lid, masseter
 from .effect import PublishedEffect
 
 __all__ = ["MODULES", "all_effects"]
 
-MODULES: tuple = (masseter,)
+MODULES: tuple = (masseter, lid)
 
 
 def all_effects() -> list[PublishedEffect]:
