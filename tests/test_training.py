@@ -129,6 +129,7 @@ _EXPRESSION_GAPS = {  # measured on the demo face (its glasses' rims sit on the 
     ("overtreated_frontalis", "brows_up"): "brow height +0.3 mm on the photo, model +3.2 mm",
     ("mixed_brow_and_lid", "brows_up"): "brow height -0.1 mm on the photo, model +6.3 mm",
     ("masseter_bulk", "clench"): "jaw width -2.7 mm on the photo, model +1.4 mm (contour warp)",
+    ("lid_ptosis", "eyes_closed"): "eye opening -0.7 mm on the photo, model -3.0 mm (lid warp)",
 }
 
 
