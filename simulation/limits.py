@@ -1,7 +1,25 @@
 """What the model cannot know, in plain words: shown under the prediction, on the Limits tab
 and in the consult report (Markdown: **bold**, *italic*, "- " bullets)."""
 
-__all__ = ["LIMITS"]
+from .resources import load_json
+
+__all__ = ["LIMITS", "large_movements"]
+
+
+def large_movements() -> str:
+    """One Markdown bullet stating how much of a full expression the model predicts, from the
+    figures measured on expression photos (meshes/large_movements.json)."""
+    f = load_json("large_movements.json")["expressions"]
+    eye, smile = f["eyes_closed"], f["smile"]
+    return (
+        "- **Large movements.** The tissue is linear around the photographed face, so it "
+        f"predicts a full eye closure at about {eye['median']:.2f} of its size "
+        f"({eye['range'][0]:.2f}-{eye['range'][1]:.2f} over {eye['n_sides']} eyes on "
+        f"eye-closure photos) and a smile's mouth-corner excursion at {smile['median']:.1f}× "
+        f"({smile['range'][0]:.1f}-{smile['range'][1]:.1f}×, {smile['n_sides']} sides). "
+        "Predicted expressions show the direction of a movement, not its full size."
+    )
+
 
 LIMITS = """
 **What the model cannot know.** This is a *prediction, not a promise*: it is a mechanical and
@@ -23,8 +41,9 @@ this person's muscle tone and tissue differ from the anatomical average). It can
 - **Jaw width from a photo.** The jaw outline is read where it stands against the background;
   collars, beards and hair hide it (then the figure is the face model's, and the app says so).
   Judge the masseter by palpation on clenching.
+{large_movements}
 - The depth and placement of a real needle, the product's storage and reconstitution, individual
   resistance, previous treatments, or how the face moves outside the photographed expressions.
 
 The injector's examination and judgement decide the plan.
-"""
+""".replace("{large_movements}", large_movements())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import lid, masseter
+from . import brow, lid, masseter, movement
 from .effect import PublishedEffect
 
 __all__ = ["MODULES", "all_effects"]
 
-MODULES: tuple = (masseter, lid)
+MODULES: tuple = (masseter, lid, brow, movement)
 
 
 def all_effects() -> list[PublishedEffect]:
