@@ -134,11 +134,16 @@ class Suggestions(list[SuggestedPlan]):
     """The suggested plans (a list), the attribution they rest on, and why there are none."""
 
     def __init__(
-        self, plans: list[SuggestedPlan], attribution: Attribution, reason: str = ""
+        self,
+        plans: list[SuggestedPlan],
+        attribution: Attribution,
+        reason: str = "",
+        notes: list[str] | None = None,
     ) -> None:
         super().__init__(plans)
         self.attribution = attribution
         self.reason = reason
+        self.notes = list(notes or [])  # what is left to the injector (a lid dose), and why
 
     def by_name(self, name: str) -> SuggestedPlan | None:
         return next((p for p in self if p.name == name), None)
@@ -546,6 +551,39 @@ def _no_plan_reason(att: Attribution, is_target: np.ndarray) -> str:
     return "no treatable asymmetry: the differences of 1 mm or more are " + "; ".join(parts)
 
 
+LID_NOTE_UNITS = 2.0  # the eye-opening microdose the note predicts (Flynn 2001; usual 0.5-2 U)
+
+
+def lid_notes(subject: Subject, att: Attribution, product: str) -> list[str]:
+    """A lid difference the lids' own orbicularis explains is not chased by the plans (its
+    points are the injector's): say so, with what the model predicts for a 2 U pretarsal dose on
+    the narrower eye, and its danger."""
+    out = []
+    for m in att.muscles:
+        if not m.muscle.startswith(LID_CLOSERS):
+            continue
+        lid = max(("mrd1_mm", "palpebral_fissure_mm"), key=lambda n: abs(m.explained_mm.get(n, 0)))
+        if abs(m.explained_mm.get(lid, 0.0)) < TREAT_MIN[lid]:
+            continue
+        upper = m.muscle.startswith(LID_CLOSERS[0])
+        site = f"pretarsal_{'upper' if upper else 'lower'}_{m.side}"
+        units = pharmacology.from_ona_units(LID_NOTE_UNITS, product)
+        plan = Plan(product, DEFAULT_DILUTION_ML_PER_100U, (Injection(units, 0.0, site=site),))
+        pr = predict(subject, plan, [PEAK_DAY], samples=SAMPLES, measurement_error=False)
+        change = pr.metrics[0][lid]
+        before = subject.analysis.metrics[lid]
+        r = getattr(change, m.side)
+        gain = r.median - (before.left if m.side == "left" else before.right)
+        out.append(
+            f"{abs(m.explained_mm[lid]):.1f} mm of the {LABELS[lid].lower()} difference is the "
+            f"{m.side} {'upper' if upper else 'lower'} lid's orbicularis: {units:g} U at that "
+            f"lid's pretarsal point ({site}) would open the eye about {gain:.1f} mm by day "
+            f"{PEAK_DAY:g}; not in the plans (lid doses are the injector's call: too much gives "
+            "lagophthalmos or a dry eye)"
+        )
+    return out
+
+
 def _predict_plan(subject: Subject, plan: Plan, draws: Draws | None) -> Prediction:
     """The plan as `predict` sees it (its 200 draws, or the patient's) at the peak days the
     suggestion aims for, on the face as measured (differences inside the photo's noise are not
@@ -614,10 +652,11 @@ def suggest(
     if max_units is not None and (not np.isfinite(max_units) or max_units <= 0):
         raise InputError("bad_max_units", f"--max-units must be a positive number, got {max_units}")
     att = attribution if attribution is not None else attribute(subject, study)
+    notes = lid_notes(subject, att, pid)
     is_target, treatable = _targets(att)
     reason = _no_plan_reason(att, is_target)
     if reason:
-        return Suggestions([], att, reason)
+        return Suggestions([], att, reason, notes)
 
     sites = candidate_sites(subject)
     ev = Evaluator(subject, sites, pid, dilution, draws)
@@ -671,7 +710,7 @@ def suggest(
             "no plan over the standard sites improves the treatable asymmetry enough for its "
             "units without over-correcting, lowering a low brow or leaving the dose ranges"
         )
-    return Suggestions(plans, att, reason)
+    return Suggestions(plans, att, reason, notes)
 
 
 def suggestion_to_json(
@@ -689,5 +728,6 @@ def suggestion_to_json(
         "summary": list(att.summary),
         "plans": [p.to_json() for p in suggestions],
         "reason": suggestions.reason or None,
+        "notes": list(suggestions.notes),
         "schedule": None if schedule is None else schedule.to_json(),
     }

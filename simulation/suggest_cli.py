@@ -115,6 +115,8 @@ def _text(out: dict[str, Any], warnings: tuple) -> str:
     for w in out["weakness"]:
         lines.append(f"  weakness: {w['message']}")
     lines.append("")
+    for n in out["notes"]:
+        lines.append(f"  note: {n}")
     if not out["plans"]:
         lines.append(f"no plan: {out['reason']}")
     for p in out["plans"]:

@@ -20,7 +20,7 @@ from simulation.prediction import (
     pretarsal_units,
 )
 from simulation.resources import load_json
-from simulation.suggest import suggest
+from simulation.suggest import suggest, suggestion_to_json
 from simulation.validity import compare
 from simulation.validity.lid import EFFECTS, UPPER_2U
 from tests.conftest import SAMPLE, analysed, shared
@@ -182,6 +182,14 @@ def test_the_suggestion_leaves_the_lids_to_the_injector():
     assert any(m.muscle.startswith("orbicularis_oculi_pretarsal") for m in sug.attribution.muscles)
     for p in sug:
         assert not any((i.site_id or "").startswith("pretarsal") for i in p.plan.injections)
+    # the lid is left to the injector in words: which lid, the model's 2 U figure, the danger
+    (note,) = [n for n in sug.notes if "right" in n]
+    assert "pretarsal_" in note and "_right" in note and "lagophthalmos" in note
+    site = note.split("pretarsal point (")[1].split(")")[0]
+    opened = change(s, plan({"site": site, "units": 2}), "palpebral_fissure_mm", "right")
+    mrd1 = change(s, plan({"site": site, "units": 2}), "mrd1_mm", "right")
+    assert f"about {opened:.1f} mm" in note or f"about {mrd1:.1f} mm" in note, note
+    assert suggestion_to_json(sug)["notes"] == sug.notes
 
 
 @pytest.mark.real_faces

@@ -136,6 +136,8 @@ def suggest_section(study: Study) -> None:
         mine = state.patient_response()
         whose = f" For {mine[0]}: {mine[1].note}." if mine else ""
         st.caption(f"For {brand} ({req['product']}){limit}.{whose}")
+        for note in sug.notes:
+            st.info(note[0].upper() + note[1:] + ".", icon=":material/visibility:")
         if not sug:
             st.info(f"No plan: {sug.reason}.", icon=":material/info:")
             return
