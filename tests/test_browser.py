@@ -166,7 +166,10 @@ def test_consult_flow(browser_page) -> None:
     )
     panel = _tab(page, "3 · Plan")
     panel.get_by_text("Preview at day 14").wait_for(timeout=30_000)
-    old = page.evaluate(srcs_js)
+    wait_idle(page)  # the Prediction tab's images go once the rerun has finished
+    deadline = time.monotonic() + 30
+    while len(old := page.evaluate(srcs_js)) != 3 and time.monotonic() < deadline:
+        time.sleep(0.25)
     assert len(old) == 3, old
     units = panel.locator('[data-testid="stNumberInput"]').filter(has_text="Units").last
     field = units.locator("input")
