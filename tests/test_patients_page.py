@@ -127,7 +127,9 @@ def test_the_followup_report_holds_predicted_against_observed(db) -> None:
     details = ReportDetails(patient="Grace", date=treated.date)
     caveats = followup_caveats(treated, seen)
     followup = (treated.date, seen.date, fu, caveats)
-    pdf = followup_report_pdf(rest, plan, followup, details, photos=False)
+    pdf = followup_report_pdf(rest, plan, followup, details, photos=False, paper="letter")
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True).stdout.decode()
+    assert "612 x 792" in info  # US Letter, as chosen
     text = subprocess.run(
         ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()

@@ -96,14 +96,19 @@ def report_download(
 
 
 def followup_report_pdf(
-    rest: Analysis, plan: Plan, followup: tuple, details: ReportDetails, photos: bool
+    rest: Analysis,
+    plan: Plan,
+    followup: tuple,
+    details: ReportDetails,
+    photos: bool,
+    paper: str = "a4",
 ) -> bytes:
     """The follow-up report's PDF: the plan predicted for the follow-up's day and over the
     timeline on the treatment photo, with the predicted-against-observed section."""
     day = float(followup[2].day)
     at = cache.predict(rest, plan, (day,), "rest", 200, None)
     tl = cache.predict(rest, plan, TIMELINE_DAYS, "rest", 100, None)
-    return _pdf(rest, plan, at, tl, day, "rest", details, photos, "a4", followup)
+    return _pdf(rest, plan, at, tl, day, "rest", details, photos, paper, followup)
 
 
 def followup_report_download(
@@ -118,14 +123,21 @@ def followup_report_download(
         f"One PDF of this follow-up: the dose map, the prediction for day {day:g} and the table "
         "above, predicted against observed, with the photos' warnings."
     )
-    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
     clinician = c1.text_input("Clinician", key="pt_rp_clinician")
-    photos = not c2.toggle("Without photos (for sharing)", key="pt_rp_no_photos")
+    paper = c2.radio(
+        "Paper",
+        list(PAPERS),
+        format_func={"a4": "A4", "letter": "US Letter"}.get,
+        horizontal=True,
+        key="pt_rp_paper",
+    )
+    photos = not c3.toggle("Without photos (for sharing)", key="pt_rp_no_photos")
     details = ReportDetails(patient=patient, clinician=clinician.strip(), lot=lot, date=treated)
 
     st.download_button(
         "Download follow-up report (PDF)",
-        lambda: followup_report_pdf(rest, plan, followup, details, photos),
+        lambda: followup_report_pdf(rest, plan, followup, details, photos, paper),
         file_name=f"followup_report_day{day:g}{'' if photos else '_no_photos'}.pdf",
         mime="application/pdf",
         icon=":material/description:",
