@@ -252,3 +252,29 @@ def test_unwritable_output_is_one_line(tmp_path, capsys) -> None:
     )
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "cannot write" in err and len(err.splitlines()) == 1
+
+
+def test_every_chart_title_and_mark_line_fits_its_chart(case) -> None:
+    """The three timeline charts sit side by side a third of the text width apart: whatever
+    measurement is charted, its title and its onset/peak/wear-off line stay inside the chart
+    (the eye opening's title once ran off the page)."""
+    from reportlab.graphics.shapes import String
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from simulation.metrics import LABELS
+    from simulation.report._chart import timeline_drawing
+    from simulation.report._document import _fonts, unit
+
+    _fonts()  # the report registers its shipped fonts before it draws
+    rest, _, _, _, tl, _ = case
+    width = 170.0  # about a third of A4's text width, as the report lays them out
+    for n in METRIC_NAMES:
+        if n == "symmetry_index_mm":
+            continue
+        d = timeline_drawing(LABELS[n], rest.metrics[n].diff, tl, n, width, 92, unit(n))
+        for s in d.contents:
+            if not isinstance(s, String):
+                continue
+            w = stringWidth(s.text, s.fontName, s.fontSize)
+            x0 = {"start": s.x, "middle": s.x - w / 2, "end": s.x - w}[s.textAnchor]
+            assert x0 >= -0.5 and x0 + w <= width + 0.5, (n, s.text, x0, w)

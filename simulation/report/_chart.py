@@ -42,7 +42,7 @@ def timeline_drawing(
     hi = np.array([m[name].diff.p90 for m in timeline.metrics])
     d = Drawing(width, height)
     # title, then the onset / peak / wear-off line, above the plot: marks never crowd the curves
-    left, bottom, right, top = 26.0, 16.0, width - 4.0, height - 21.0
+    left, bottom, right, top = 26.0, 16.0, width - 7.0, height - 21.0
     ymin = float(min(lo.min(), before, 0.0))
     ymax = float(max(hi.max(), before, 0.0))
     pad = max(0.2, 0.1 * (ymax - ymin))
