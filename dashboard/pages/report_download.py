@@ -4,6 +4,7 @@ paper, with or without the photo, and the PDF built on click (the CLI's `report`
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import streamlit as st
 
@@ -52,6 +53,17 @@ def _pdf(
     )
 
 
+def _paper(where: Any, key: str) -> str:
+    """The A4 / US Letter choice of a report's download."""
+    return where.radio(
+        "Paper",
+        list(PAPERS),
+        format_func={"a4": "A4", "letter": "US Letter"}.get,
+        horizontal=True,
+        key=key,
+    )
+
+
 def report_download(
     rest: Analysis, tl: Prediction, at: Prediction, plan: Plan, name: str, day: float, expr: str
 ) -> None:
@@ -68,13 +80,7 @@ def report_download(
     clinician = c2.text_input("Clinician", key="rp_clinician")
     lot = c3.text_input("Lot number", key="rp_lot")
     c4, c5 = st.columns(2)
-    paper = c4.radio(
-        "Paper",
-        list(PAPERS),
-        format_func={"a4": "A4", "letter": "US Letter"}.get,
-        horizontal=True,
-        key="rp_paper",
-    )
+    paper = _paper(c4, "rp_paper")
     photos = not c5.toggle(
         "Without photos (dose map on a line drawing, for sharing)", key="rp_no_photos"
     )
@@ -125,13 +131,7 @@ def followup_report_download(
     )
     c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
     clinician = c1.text_input("Clinician", key="pt_rp_clinician")
-    paper = c2.radio(
-        "Paper",
-        list(PAPERS),
-        format_func={"a4": "A4", "letter": "US Letter"}.get,
-        horizontal=True,
-        key="pt_rp_paper",
-    )
+    paper = _paper(c2, "pt_rp_paper")
     photos = not c3.toggle("Without photos (for sharing)", key="pt_rp_no_photos")
     details = ReportDetails(patient=patient, clinician=clinician.strip(), lot=lot, date=treated)
 
